@@ -1,0 +1,5 @@
+"""``python -m nlpops`` runs the CLI."""
+
+from nlpops.cli import main
+
+main()

@@ -1,0 +1,158 @@
+"""Run configs: one YAML per use case, validated by pydantic, with ``--set a.b.c=value`` overrides.
+
+A config names its data, split, preprocessing recipe, metric, registered model name and a
+``models:`` mapping from a model name to its ``kind`` and parameters::
+
+    name: sentiment140
+    data: {path: "{data_dir}/sentiment140_train_subset_110k.csv.gz", format: sentiment140}
+    models:
+      tfidf_lr: {kind: tfidf_lr, C: 4.0}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from nlpops.models.registry import MODEL_KINDS
+from nlpops.settings import get_settings
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(_Strict):
+    """Where the data is and how to read it."""
+
+    path: str = Field(description="File to load; '{data_dir}' expands to the data folder setting.")
+    format: str | None = Field(None, description="Force a loader (sentiment140, airline, csv, ...).")
+    columns: dict[str, str] = Field(default_factory=dict, description="Our column -> file column.")
+    limit: int | None = Field(None, ge=1, description="Read only the first N rows.")
+    drop_labels: list[str] = Field(default_factory=list, description="Labels whose rows are dropped.")
+
+
+class SplitConfig(_Strict):
+    """How train/val/test are drawn."""
+
+    seed: int = 42
+    val_size: float = Field(0.1, gt=0, lt=0.5)
+    test_size: float = Field(0.1, gt=0, lt=0.5)
+    group_col: str | None = None
+
+
+class PreprocessingConfig(_Strict):
+    """The preprocessing recipe models get unless they name their own."""
+
+    recipe: str = "minimal"
+    lang: Literal["en", "fr"] = "en"
+    compare: list[str] = Field(default_factory=list, description="Recipes to compare in one run.")
+
+
+class ModelSpec(BaseModel):
+    """A model entry: its ``kind`` plus that kind's hyperparameters (any other key)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in MODEL_KINDS:
+            raise ValueError(f"unknown model kind {kind!r}; known: {', '.join(sorted(MODEL_KINDS))}")
+        return kind
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Hyperparameters passed to the model's constructor."""
+        return dict(self.model_extra or {})
+
+
+class RunConfig(_Strict):
+    """A whole use case: data → split → preprocessing → models → metric → registry name."""
+
+    name: str = Field(description="MLflow experiment name.")
+    registered_model: str = Field(description="Registry name the champion is registered under.")
+    data: DataConfig
+    split: SplitConfig = SplitConfig()
+    preprocessing: PreprocessingConfig = PreprocessingConfig()
+    metric: Literal["accuracy", "macro_f1", "roc_auc", "pr_auc"] = "macro_f1"
+    positive_label: str | None = None
+    models: dict[str, ModelSpec] = Field(min_length=1)
+
+    def data_path(self) -> Path:
+        """The data file, with ``{data_dir}`` expanded from the settings."""
+        return Path(self.data.path.replace("{data_dir}", str(get_settings().data_dir)))
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``["a.b=1", "c=[x, y]"]`` into ``{"a.b": 1, "c": ["x", "y"]}`` (values parsed as YAML)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {pair!r}: expected KEY=VALUE, e.g. models.tfidf_lr.C=2")
+        out[key.strip()] = yaml.safe_load(value) if value.strip() else None
+    return out
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Set dotted keys in a nested dict (creating missing levels)."""
+    for dotted, value in overrides.items():
+        node = raw
+        parts = dotted.split(".")
+        for depth, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                where = ".".join(parts[: depth + 1])
+                raise ConfigError(f"--set {dotted}: {where} is a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return raw
+
+
+def _format_errors(path: Path, err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        lines.append(f"{path}: {key}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> RunConfig:
+    """Read, override and validate a run config.
+
+    Args:
+        path: YAML file.
+        overrides: ``KEY=VALUE`` strings (from ``--set``) or an already parsed mapping.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: missing/unreadable file, bad YAML, or a wrong key or type (named with the file).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found" if not path.exists() else f"{path}: not a file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    if overrides:
+        parsed = parse_overrides(overrides) if isinstance(overrides, list) else overrides
+        raw = apply_overrides(raw, parsed)
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(path, exc)) from exc

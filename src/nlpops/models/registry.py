@@ -1,0 +1,54 @@
+"""A small registry of model kinds: a config names a ``kind``, the registry builds it.
+
+Kinds register lazily (module path strings) so that importing nlpops never imports torch,
+transformers or fastText unless a config asks for them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from nlpops.models.base import TextClassifier
+
+# kind -> "module:Class"; modules are imported only when the kind is built.
+MODEL_KINDS: dict[str, str] = {
+    "vader": "nlpops.models.vader:VaderClassifier",
+    "tfidf_lr": "nlpops.models.classical:TfidfLogReg",
+    "tfidf_nb": "nlpops.models.classical:TfidfNaiveBayes",
+    "tfidf_xgb": "nlpops.models.classical:TfidfBoosting",
+    "fasttext": "nlpops.models.fasttext_model:FastTextClassifier",
+}
+
+
+def register(kind: str, target: str | Callable[..., TextClassifier]) -> None:
+    """Register a model kind as ``"module:Class"`` or a callable returning an estimator."""
+    MODEL_KINDS[kind] = target  # type: ignore[assignment]
+
+
+def model_class(kind: str) -> Callable[..., TextClassifier]:
+    """The class (or builder) for ``kind``; a clear error lists the known kinds."""
+    if kind not in MODEL_KINDS:
+        raise KeyError(f"unknown model kind {kind!r}; known kinds: {', '.join(sorted(MODEL_KINDS))}")
+    target: Any = MODEL_KINDS[kind]
+    if callable(target):
+        return target  # type: ignore[no-any-return]
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+
+
+def build_model(kind: str, params: dict[str, Any] | None = None) -> TextClassifier:
+    """Build an unfitted model of ``kind`` with hyperparameters ``params``.
+
+    Raises:
+        KeyError: the kind is unknown.
+        TypeError: a parameter is not one the kind accepts (named in the message).
+    """
+    cls = model_class(kind)
+    params = dict(params or {})
+    valid = cls().get_params(deep=False) if hasattr(cls, "get_params") else {}
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise TypeError(f"model kind {kind!r} has no parameter(s) {unknown}; valid: {sorted(valid)}")
+    return cls(**params)

@@ -1,0 +1,53 @@
+"""Runtime settings, read from the environment (prefix ``NLPOPS_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting nlpops reads from its environment, in one place."""
+
+    model_config = SettingsConfigDict(env_prefix="NLPOPS_", env_file=".env", extra="ignore")
+
+    # data and tracking
+    data_dir: Path = Field(Path("../shared/data"), description="Folder of the real datasets.")
+    tracking_uri: str = Field("sqlite:///mlruns.db", description="MLflow store; MLFLOW_TRACKING_URI wins.")
+    artifact_root: Path = Field(Path("mlartifacts"), description="Local artifact folder for a sqlite store.")
+    num_threads: int = Field(0, description="Torch/BLAS threads; 0 lets the library decide.")
+
+    # serving
+    model_uri: str = Field("models:/sentiment140@champion", description="Model the API serves.")
+    database_url: str = Field("sqlite:///nlpops.db", description="SQLAlchemy URL of the feedback store.")
+    api_key: str = Field("change-me", description="Key for the admin routes (header X-API-Key).")
+    store_text: bool = Field(True, description="Store prediction texts; False keeps only their SHA-256.")
+    reload_interval_s: float = Field(60.0, description="How often the registry alias is polled; 0 = never.")
+    model_cache_dir: Path = Field(Path(".nlpops-cache"), description="Last loaded model, for cold starts.")
+    max_text_chars: int = 5000
+    max_batch: int = 256
+    explain_samples: int = 300
+
+    # alerts
+    alert_min_incorrect: int = 3
+    alert_window_min: float = 5.0
+    alert_cooldown_min: float = 30.0
+    alert_webhook_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "nlpops@localhost"
+    alert_emails: list[str] = Field(default_factory=list)
+
+    def resolved_tracking_uri(self) -> str:
+        """The tracking URI in force: ``MLFLOW_TRACKING_URI`` when set, else ours."""
+        return os.environ.get("MLFLOW_TRACKING_URI") or self.tracking_uri
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear it with ``get_settings.cache_clear()``)."""
+    return Settings()

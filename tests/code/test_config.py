@@ -1,0 +1,89 @@
+"""Config loading: validation messages name the file and key; --set overrides reach nested keys."""
+
+from pathlib import Path
+
+import pytest
+
+from nlpops.config import ConfigError, apply_overrides, load_config, parse_overrides
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = """
+name: exp
+registered_model: exp
+data: {path: data.csv, format: csv}
+models:
+  lr: {kind: tfidf_lr, C: 2.0}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("name", ["sentiment140", "airline", "demo"])
+def test_shipped_configs_validate(name: str) -> None:
+    cfg = load_config(ROOT / "configs" / f"{name}.yaml")
+    assert cfg.models and cfg.registered_model
+
+
+def test_model_params_come_from_extra_keys(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, GOOD))
+    assert cfg.models["lr"].kind == "tfidf_lr"
+    assert cfg.models["lr"].params == {"C": 2.0}
+
+
+def test_set_overrides_nested_and_parses_yaml_values(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, GOOD), ["models.lr.C=0.5", "split.seed=7", "preprocessing.compare=[stem, lemma]"])
+    assert cfg.models["lr"].params["C"] == 0.5
+    assert cfg.split.seed == 7
+    assert cfg.preprocessing.compare == ["stem", "lemma"]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (GOOD.replace("format: csv", "fromat: csv"), "data.fromat: Extra inputs are not permitted"),
+        (GOOD.replace("kind: tfidf_lr", "kind: tfidf_lrr"), "models.lr.kind"),
+        (GOOD + "metric: speed\n", "metric"),
+        (GOOD.replace("name: exp\n", ""), "name: Field required"),
+        (GOOD + "split: {seed: abc}\n", "split.seed"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("name: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_bad_configs_name_file_and_key(tmp_path: Path, text: str, needle: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path) in str(err.value)
+    assert needle in str(err.value)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("pair", ["novalue", "=3"])
+def test_malformed_override(pair: str) -> None:
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        parse_overrides([pair])
+
+
+def test_override_through_a_value_is_refused() -> None:
+    with pytest.raises(ConfigError, match="is a value"):
+        apply_overrides({"a": 1}, {"a.b": 2})
+
+
+def test_data_dir_placeholder_expands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nlpops.settings import get_settings
+
+    monkeypatch.setenv("NLPOPS_DATA_DIR", "/some/where")
+    get_settings.cache_clear()
+    try:
+        cfg = load_config(write(tmp_path, GOOD.replace("data.csv", "'{data_dir}/x.csv'")))
+        assert cfg.data_path() == Path("/some/where/x.csv")
+    finally:
+        get_settings.cache_clear()

@@ -1,0 +1,28 @@
+"""Shared fixtures: an isolated MLflow store and settings for every test that asks for them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("NLPOPS_DATA_DIR", str((ROOT / ".." / "shared" / "data").resolve()))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh sqlite tracking store + artifact folder under tmp_path, with settings reset."""
+    from nlpops.settings import get_settings
+
+    uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("NLPOPS_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    monkeypatch.setenv("NLPOPS_MODEL_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    yield uri
+    get_settings.cache_clear()
