@@ -26,3 +26,19 @@ def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     get_settings.cache_clear()
     yield uri
     get_settings.cache_clear()
+
+
+SENTENCES = {
+    "positive": ["i love it", "great flight", "so happy today", "awesome crew", "good service", "love this"],
+    "negative": ["i hate it", "awful flight", "so sad today", "terrible crew", "bad service", "hate this"],
+}
+
+
+@pytest.fixture
+def tiny_data() -> tuple[list[str], list[str]]:
+    """A tiny, perfectly separable binary dataset (repeated so every model can fit it)."""
+    texts, labels = [], []
+    for label, items in SENTENCES.items():
+        texts += items * 4
+        labels += [label] * len(items) * 4
+    return texts, labels

@@ -14,6 +14,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from nlpops import __version__
@@ -26,12 +27,12 @@ def as_texts(X: str | Iterable[Any]) -> list[str]:
     """Turn one string, a list, an array or a pandas Series into a list of strings."""
     if isinstance(X, str):
         return [X]
-    if hasattr(X, "columns"):  # a one-column DataFrame, as MLflow's pyfunc passes it
+    if isinstance(X, pd.DataFrame):  # a one-column DataFrame, as MLflow's pyfunc passes it
         X = X.iloc[:, 0]
     return ["" if v is None or v != v else str(v) for v in X]  # v != v catches NaN
 
 
-class TextClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class TextClassifier(ClassifierMixin, BaseEstimator):
     """Base class: subclasses implement ``_fit(texts, y)`` and ``_predict_proba(texts)``.
 
     ``y`` reaches ``_fit`` as integer indices into ``classes_``, so every model is multi-class.
@@ -115,4 +116,4 @@ def load_model_dir(path: str | Path) -> TextClassifier:
     meta = json.loads(meta_path.read_text())
     module_name, _, class_name = meta["class"].rpartition(".")
     cls = getattr(importlib.import_module(module_name), class_name)
-    return cls._load_state(folder)  # type: ignore[no-any-return]
+    return cls._load_state(folder)

@@ -13,7 +13,7 @@ from typing import Any
 from nlpops.models.base import TextClassifier
 
 # kind -> "module:Class"; modules are imported only when the kind is built.
-MODEL_KINDS: dict[str, str] = {
+MODEL_KINDS: dict[str, str | Callable[..., TextClassifier]] = {
     "vader": "nlpops.models.vader:VaderClassifier",
     "tfidf_lr": "nlpops.models.classical:TfidfLogReg",
     "tfidf_nb": "nlpops.models.classical:TfidfNaiveBayes",
@@ -24,7 +24,7 @@ MODEL_KINDS: dict[str, str] = {
 
 def register(kind: str, target: str | Callable[..., TextClassifier]) -> None:
     """Register a model kind as ``"module:Class"`` or a callable returning an estimator."""
-    MODEL_KINDS[kind] = target  # type: ignore[assignment]
+    MODEL_KINDS[kind] = target
 
 
 def model_class(kind: str) -> Callable[..., TextClassifier]:
@@ -33,9 +33,9 @@ def model_class(kind: str) -> Callable[..., TextClassifier]:
         raise KeyError(f"unknown model kind {kind!r}; known kinds: {', '.join(sorted(MODEL_KINDS))}")
     target: Any = MODEL_KINDS[kind]
     if callable(target):
-        return target  # type: ignore[no-any-return]
+        return target
     module_name, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module_name), attr)
 
 
 def build_model(kind: str, params: dict[str, Any] | None = None) -> TextClassifier:

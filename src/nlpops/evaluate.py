@@ -1,0 +1,328 @@
+"""Evaluate a text classifier: metrics overall, per class and per slice, speed, size and plots.
+
+Everything works on ``predict_proba`` output whose columns follow ``classes`` (the model's sorted
+label strings), so any nlpops model, or any scikit-learn pipeline on raw text, can be evaluated.
+
+>>> m = compute_metrics(["neg", "pos"], np.array([[0.9, 0.1], [0.2, 0.8]]), ["neg", "pos"])
+>>> m["accuracy"], m["roc_auc"]
+(1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+import sklearn.metrics as skm
+
+from nlpops.plots import comparison_plots as comparison_plots  # re-exported: the report imports it here
+from nlpops.plots import save_plots
+
+PROBA_EPS = 1e-15  # log loss clips the true-class probability to [eps, 1]
+MIN_SLICE_SIZE = 5  # smaller slices get NaN metrics: too few rows to mean anything
+SHORT_MAX_WORDS = 7  # short: fewer than 8 words
+LONG_MIN_WORDS = 25
+N_WARMUP = 5
+
+Labels = Sequence[str] | np.ndarray
+
+
+class ProbabilisticClassifier(Protocol):
+    """What evaluation needs from a model: ``classes_`` and ``predict_proba`` on a list of texts."""
+
+    @property
+    def classes_(self) -> Any: ...
+
+    def predict_proba(self, texts: Any) -> Any: ...
+
+
+@dataclass
+class EvaluationResult:
+    """What :func:`evaluate_model` measures; ``metrics`` is flat, ready for ``mlflow.log_metrics``."""
+
+    metrics: dict[str, float]
+    per_class: pd.DataFrame
+    confusion: pd.DataFrame
+    slices: pd.DataFrame
+    plots: list[Path]
+    n_skipped: int
+
+
+# --- overall metrics -------------------------------------------------------------------------------
+def _check_inputs(y_true: Labels, proba: np.ndarray, classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Validate shapes and labels; return ``y_true`` as column indices and ``proba`` as a float array."""
+    proba = np.asarray(proba, dtype=float)
+    if len(classes) < 2:
+        raise ValueError(f"need at least two classes, got {list(classes)}")
+    if proba.ndim != 2 or proba.shape != (len(y_true), len(classes)):
+        raise ValueError(f"proba has shape {proba.shape}, expected ({len(y_true)}, {len(classes)})")
+    if len(y_true) == 0:
+        raise ValueError("nothing to evaluate: y_true is empty")
+    index = {str(c): i for i, c in enumerate(classes)}
+    unknown = sorted({str(y) for y in y_true} - index.keys())
+    if unknown:
+        raise ValueError(f"labels not in classes {list(index)}: {unknown[:5]}; drop those rows first")
+    return np.asarray([index[str(y)] for y in y_true], dtype=int), proba
+
+
+def _positive_index(classes: Sequence[str], positive_label: str | None) -> int:
+    """Column of the positive class: ``positive_label`` if given, else the last class."""
+    if positive_label is None:
+        return len(classes) - 1
+    names = [str(c) for c in classes]
+    if positive_label not in names:
+        raise ValueError(f"positive_label {positive_label!r} is not one of the classes {names}")
+    return names.index(positive_label)
+
+
+def _ranking_metrics(y_idx: np.ndarray, proba: np.ndarray, pos: int) -> tuple[float, float]:
+    """ROC AUC and average precision: of class ``pos`` if binary, else one-vs-rest macro.
+
+    NaN when a class needed is absent from ``y_true``: a macro over a subset of classes would not be
+    comparable between runs.
+    """
+    columns = [pos] if proba.shape[1] == 2 else range(proba.shape[1])
+    aucs, aps = [], []
+    for j in columns:
+        target = y_idx == j
+        if target.all() or not target.any():
+            return float("nan"), float("nan")
+        aucs.append(skm.roc_auc_score(target, proba[:, j]))
+        aps.append(skm.average_precision_score(target, proba[:, j]))
+    return float(np.mean(aucs)), float(np.mean(aps))
+
+
+def compute_metrics(
+    y_true: Labels, proba: np.ndarray, classes: Sequence[str], positive_label: str | None = None
+) -> dict[str, float]:
+    """Overall quality of probabilistic predictions.
+
+    Args:
+        y_true (Sequence[str]): True labels; every one must be in ``classes`` (else ValueError).
+        proba (np.ndarray): Probabilities, shape (n, len(classes)), columns in ``classes`` order.
+        classes (Sequence[str]): Class labels, in the column order of ``proba``.
+        positive_label (str | None): Positive class of a binary problem; default the last class.
+
+    Returns:
+        dict[str, float]: ``accuracy``, ``macro_f1`` (over labels seen in y_true or predictions),
+        ``roc_auc`` and ``pr_auc`` (binary: positive class; multi-class: one-vs-rest macro; NaN
+        when a class is absent from y_true), ``log_loss`` (true-class probability clipped at 1e-15),
+        ``brier`` (binary only, NaN for multi-class) and ``n``.
+    """
+    y_idx, proba = _check_inputs(y_true, proba, classes)
+    pos = _positive_index(classes, positive_label)
+    y_pred = proba.argmax(axis=1)
+    roc_auc, pr_auc = _ranking_metrics(y_idx, proba, pos)
+    true_proba = np.clip(proba[np.arange(len(y_idx)), y_idx], PROBA_EPS, 1.0)
+    binary = len(classes) == 2
+    return {
+        "accuracy": float(np.mean(y_pred == y_idx)),
+        "macro_f1": float(skm.f1_score(y_idx, y_pred, average="macro", zero_division=0)),
+        "roc_auc": roc_auc,
+        "pr_auc": pr_auc,
+        "log_loss": float(-np.mean(np.log(true_proba))),
+        "brier": float(np.mean((proba[:, pos] - (y_idx == pos)) ** 2)) if binary else float("nan"),
+        "n": len(y_idx),
+    }
+
+
+def per_class_report(y_true: Labels, y_pred: Labels, classes: Sequence[str]) -> pd.DataFrame:
+    """Precision, recall, F1 and support of each class (0 where undefined), one row per class."""
+    labels = [str(c) for c in classes]
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        [str(y) for y in y_true], [str(y) for y in y_pred], labels=labels, zero_division=0
+    )
+    return pd.DataFrame(
+        {"precision": precision, "recall": recall, "f1": f1, "support": support},
+        index=pd.Index(labels, name="class"),
+    )
+
+
+def confusion(y_true: Labels, y_pred: Labels, classes: Sequence[str]) -> pd.DataFrame:
+    """Confusion counts: rows are true classes, columns predicted classes, both in ``classes`` order."""
+    labels = [str(c) for c in classes]
+    counts = skm.confusion_matrix([str(y) for y in y_true], [str(y) for y in y_pred], labels=labels)
+    return pd.DataFrame(
+        counts, index=pd.Index(labels, name="true"), columns=pd.Index(labels, name="predicted")
+    )
+
+
+# --- slices ----------------------------------------------------------------------------------------
+_URL = re.compile(r"https?://\S+|\bwww\.\S+", re.IGNORECASE)
+_MENTION = re.compile(r"(?<![\w@])@\w+")
+_HASHTAG = re.compile(r"(?<![\w&])#\w+")  # the lookbehind skips HTML entities such as &#39;
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|nothing|nobody|none|nowhere|neither|nor|cannot|without"
+    r"|dont|cant|wont|isnt|arent|wasnt|werent|didnt|doesnt|couldnt|wouldnt|shouldnt|aint"
+    r"|ne|pas|jamais|rien|aucun|aucune|ni|sans)\b"
+    r"|n['’]t\b"  # English contractions: don't, isn’t
+    r"|\bn['’](?=\w)",  # French elision: n'est, n’ai
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w+")
+
+
+def _has_all_caps_word(text: str) -> bool:
+    """True if a word of 3+ letters is all upper case ("LOVE", also acronyms like "USA")."""
+    return any(len(w) >= 3 and w.isalpha() and w.isupper() for w in _WORD.findall(text))
+
+
+# name -> predicate on the raw text; add entries to evaluate more slices
+SLICES: dict[str, Callable[[str], bool]] = {
+    "short": lambda text: len(text.split()) <= SHORT_MAX_WORDS,
+    "long": lambda text: len(text.split()) >= LONG_MIN_WORDS,
+    "has_url": lambda text: _URL.search(text) is not None,
+    "has_mention": lambda text: _MENTION.search(text) is not None,
+    "has_hashtag": lambda text: _HASHTAG.search(text) is not None,
+    "negation": lambda text: _NEGATION.search(text) is not None,
+    "all_caps_word": _has_all_caps_word,
+}
+
+
+def slice_metrics(
+    texts: Sequence[str],
+    y_true: Labels,
+    proba: np.ndarray,
+    classes: Sequence[str],
+    slices: Mapping[str, Callable[[str], bool]] | None = None,
+) -> pd.DataFrame:
+    """Size, share, accuracy and macro F1 of each slice of the data (NaN metrics below 5 rows).
+
+    Args:
+        texts (Sequence[str]): Raw texts, aligned with ``y_true`` and ``proba``.
+        y_true (Sequence[str]): True labels, all in ``classes``.
+        proba (np.ndarray): Probabilities, shape (n, len(classes)).
+        classes (Sequence[str]): Class labels, in the column order of ``proba``.
+        slices (Mapping[str, Callable[[str], bool]] | None): Name -> predicate; default :data:`SLICES`.
+
+    Returns:
+        pd.DataFrame: Indexed by slice name, columns ``n``, ``share``, ``accuracy``, ``macro_f1``.
+    """
+    y_idx, proba = _check_inputs(y_true, proba, classes)
+    if len(texts) != len(y_idx):
+        raise ValueError(f"got {len(texts)} texts but {len(y_idx)} labels")
+    y_pred = proba.argmax(axis=1)
+    rows = []
+    for name, predicate in (SLICES if slices is None else slices).items():
+        mask = np.fromiter((bool(predicate(t)) for t in texts), dtype=bool, count=len(texts))
+        n = int(mask.sum())
+        accuracy = macro_f1 = float("nan")
+        if n >= MIN_SLICE_SIZE:
+            accuracy = float(np.mean(y_pred[mask] == y_idx[mask]))
+            macro_f1 = float(skm.f1_score(y_idx[mask], y_pred[mask], average="macro", zero_division=0))
+        rows.append(
+            {"slice": name, "n": n, "share": n / len(texts), "accuracy": accuracy, "macro_f1": macro_f1}
+        )
+    return pd.DataFrame(rows).set_index("slice")
+
+
+# --- speed and size --------------------------------------------------------------------------------
+def measure_latency(
+    model: ProbabilisticClassifier, texts: Sequence[str], n_single: int = 200, batch_size: int = 1000
+) -> dict[str, float]:
+    """Time ``predict_proba``: one text per call (p50, p99) and in one batch (best of two runs).
+
+    Args:
+        model (ProbabilisticClassifier): Anything with ``predict_proba(list[str])``.
+        texts (Sequence[str]): Texts to time; the first ``n_single`` are sent one by one after
+            5 warm-up calls, the first ``batch_size`` in one batch.
+        n_single (int): Number of single-text calls.
+        batch_size (int): Size of the batch.
+
+    Returns:
+        dict[str, float]: ``latency_p50_ms``, ``latency_p99_ms`` and ``throughput_texts_per_s``.
+    """
+    if not texts:
+        raise ValueError("measure_latency needs at least one text")
+    for text in itertools.islice(itertools.cycle(texts), N_WARMUP):
+        model.predict_proba([text])
+    timings_ms = []
+    for text in texts[: max(n_single, 1)]:
+        start = time.perf_counter()
+        model.predict_proba([text])
+        timings_ms.append((time.perf_counter() - start) * 1000)
+    batch = list(texts[: max(batch_size, 1)])
+    best_s = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        model.predict_proba(batch)
+        best_s = min(best_s, time.perf_counter() - start)
+    return {
+        "latency_p50_ms": float(np.percentile(timings_ms, 50)),
+        "latency_p99_ms": float(np.percentile(timings_ms, 99)),
+        "throughput_texts_per_s": len(batch) / max(best_s, 1e-9),
+    }
+
+
+def model_size_mb(folder: Path) -> float:
+    """Total size of the files under ``folder`` (a saved model), in MiB (2**20 bytes)."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise FileNotFoundError(f"no model folder at {folder}")
+    files = [folder] if folder.is_file() else [p for p in folder.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 2**20
+
+
+# --- entry point -----------------------------------------------------------------------------------
+def evaluate_model(
+    model: ProbabilisticClassifier,
+    texts: list[str],
+    labels: list[str],
+    out_dir: Path | None = None,
+    measure_speed: bool = True,
+    positive_label: str | None = None,
+) -> EvaluationResult:
+    """Evaluate ``model`` on labelled texts: metrics overall, per class, per slice, speed and plots.
+
+    Rows whose label is not one of ``model.classes_`` (e.g. neutral rows for a binary model) are
+    skipped and counted in ``n_skipped``.
+
+    Args:
+        model (ProbabilisticClassifier): A fitted classifier on raw text.
+        texts (list[str]): Raw texts.
+        labels (list[str]): True labels, aligned with ``texts``.
+        out_dir (Path | None): Folder for the PNG plots; no plots when None.
+        measure_speed (bool): Also time ``predict_proba`` (see :func:`measure_latency`).
+        positive_label (str | None): Positive class of a binary model; default the last class.
+
+    Returns:
+        EvaluationResult: ``metrics`` holds the overall metrics, ``n_skipped``, ``slice_<name>_accuracy``
+        and ``slice_<name>_macro_f1`` for each slice, and the latency metrics if measured.
+    """
+    if len(texts) != len(labels):
+        raise ValueError(f"got {len(texts)} texts but {len(labels)} labels")
+    classes = [str(c) for c in model.classes_]
+    known = set(classes)
+    keep = [i for i, label in enumerate(labels) if str(label) in known]
+    if not keep:
+        raise ValueError(f"none of the {len(labels)} labels is one of the model's classes {classes}")
+    kept_texts = [texts[i] for i in keep]
+    y_true = [str(labels[i]) for i in keep]
+    proba = np.asarray(model.predict_proba(kept_texts), dtype=float)
+    y_pred = np.asarray(classes)[proba.argmax(axis=1)]
+    slices = slice_metrics(kept_texts, y_true, proba, classes)
+    n_skipped = len(labels) - len(keep)
+    metrics = {**compute_metrics(y_true, proba, classes, positive_label), "n_skipped": n_skipped}
+    for name, row in slices.iterrows():
+        metrics[f"slice_{name}_accuracy"] = float(row["accuracy"])
+        metrics[f"slice_{name}_macro_f1"] = float(row["macro_f1"])
+    if measure_speed:
+        metrics.update(measure_latency(model, kept_texts))
+    plots = []
+    if out_dir is not None:
+        plots = save_plots(y_true, proba, classes, Path(out_dir), type(model).__name__, positive_label)
+    return EvaluationResult(
+        metrics=metrics,
+        per_class=per_class_report(y_true, y_pred, classes),
+        confusion=confusion(y_true, y_pred, classes),
+        slices=slices,
+        plots=plots,
+        n_skipped=n_skipped,
+    )

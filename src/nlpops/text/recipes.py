@@ -1,0 +1,126 @@
+"""Named preprocessing recipes and the ``TextPipeline`` transformer that runs them.
+
+>>> from nlpops.text import build_preprocessor
+>>> build_preprocessor("minimal").transform(["Hi @bob, see http://x.co &amp; more!"])
+['hi xxuser , see xxurl & more !']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from nlpops.text.base import LANGS, TextStep, as_texts, check_choice
+from nlpops.text.steps import StepSpec, build_step
+
+_MINIMAL: list[StepSpec] = ["html", "unicode", "urls", "mentions", "lower", "tokenize"]
+_TWEET: list[StepSpec] = [
+    "html", "unicode", "urls", "mentions", "hashtags",
+    "elongation", "slang", "emoji", "lower", "tokenize",
+]  # fmt: skip
+
+RECIPES: dict[str, list[StepSpec]] = {
+    "none": [],
+    # clean, lower-case, tokenise: links and users become placeholders before tokenising
+    "minimal": _MINIMAL,
+    # + hashtags as words, shortened elongations, slang expanded, emoji / emoticons as words
+    "tweet": _TWEET,
+    # + numbers as xxnum, stop words dropped (negations kept), Snowball stems / dictionary lemmas
+    "stem": [*_TWEET[:4], "numbers", *_TWEET[4:], "stopwords", "stem"],
+    "lemma": [*_TWEET[:4], "numbers", *_TWEET[4:], "stopwords", "lemma"],
+}
+
+
+def _resolve(recipe: str | list[StepSpec]) -> list[StepSpec]:
+    """The step specs of a recipe name, or the list itself."""
+    if isinstance(recipe, str):
+        if recipe not in RECIPES:
+            raise ValueError(f"Unknown recipe {recipe!r}; known recipes: {', '.join(RECIPES)}")
+        return RECIPES[recipe]
+    return list(recipe)
+
+
+class TextPipeline(TransformerMixin, BaseEstimator):
+    """Run a recipe's steps in order: raw texts in, cleaned texts (``list[str]``) out.
+
+    The steps are built from ``recipe`` and ``lang`` (the only parameters), so ``set_params``,
+    ``clone`` and pickling behave as for any scikit-learn estimator.
+
+    Args:
+        recipe (str | list[StepSpec]): a name in ``RECIPES`` or a list of step names / dicts.
+        lang (str): ``"en"`` or ``"fr"``, passed to the language-dependent steps.
+    """
+
+    def __init__(self, recipe: str | list[StepSpec] = "minimal", lang: str = "en") -> None:
+        self.recipe = recipe
+        self.lang = lang
+
+    @property
+    def steps(self) -> list[tuple[str, TextStep]]:
+        """The ``(name, step)`` pairs, built from the current ``recipe`` and ``lang``."""
+        check_choice("lang", self.lang, LANGS)
+        key = (repr(self.recipe), self.lang)
+        cached = self.__dict__.get("_steps_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, [build_step(spec, self.lang) for spec in _resolve(self.recipe)])
+            self.__dict__["_steps_cache"] = cached
+        return list(cached[1])
+
+    def fit(self, texts: str | Iterable[Any] | None = None, y: Any = None) -> TextPipeline:
+        """Check the recipe; nothing is learnt.
+
+        Args:
+            texts (str | Iterable[Any] | None): unused.
+            y (Any): ignored.
+
+        Returns:
+            TextPipeline: self.
+        """
+        for _, step in self.steps:
+            step.fit(None)
+        return self
+
+    def transform(self, texts: str | Iterable[Any]) -> list[str]:
+        """Clean texts.
+
+        Args:
+            texts (str | Iterable[Any]): one text, a list, an array or a pandas Series.
+
+        Returns:
+            list[str]: one cleaned text per input.
+        """
+        out = as_texts(texts)
+        for _, step in self.steps:
+            out = step.transform(out)
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the parameters only; the steps are rebuilt on first use."""
+        state: dict[str, Any] = dict(super().__getstate__())  # a copy: never mutate self
+        state.pop("_steps_cache", None)
+        return state
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """The pipeline is stateless, hence always ready."""
+        return True
+
+
+def build_preprocessor(recipe: str | list[StepSpec], lang: str = "en") -> TextPipeline:
+    """Build (and validate) the preprocessing pipeline for a recipe.
+
+    Args:
+        recipe (str | list[StepSpec]): a name in ``RECIPES`` or a list such as
+            ``["html", {"name": "urls", "mode": "remove"}, "lower", "tokenize"]``.
+        lang (str): ``"en"`` or ``"fr"``.
+
+    Returns:
+        TextPipeline: the unfitted-but-ready pipeline.
+
+    Raises:
+        ValueError: for an unknown recipe, step, parameter or language.
+    """
+    pipeline = TextPipeline(recipe=recipe, lang=lang)
+    pipeline.fit()  # fails fast on a bad recipe
+    return pipeline
