@@ -39,6 +39,7 @@ def tiny_data() -> tuple[list[str], list[str]]:
     """A tiny, perfectly separable binary dataset (repeated so every model can fit it)."""
     texts, labels = [], []
     for label, items in SENTENCES.items():
-        texts += items * 4
-        labels += [label] * len(items) * 4
+        for day in ("monday", "tuesday", "friday", "sunday"):  # distinct texts survive deduplication
+            texts += [f"{item} on {day}" for item in items]
+            labels += [label] * len(items)
     return texts, labels

@@ -35,7 +35,9 @@ def test_model_params_come_from_extra_keys(tmp_path: Path) -> None:
 
 
 def test_set_overrides_nested_and_parses_yaml_values(tmp_path: Path) -> None:
-    cfg = load_config(write(tmp_path, GOOD), ["models.lr.C=0.5", "split.seed=7", "preprocessing.compare=[stem, lemma]"])
+    cfg = load_config(
+        write(tmp_path, GOOD), ["models.lr.C=0.5", "split.seed=7", "preprocessing.compare=[stem, lemma]"]
+    )
     assert cfg.models["lr"].params["C"] == 0.5
     assert cfg.split.seed == 7
     assert cfg.preprocessing.compare == ["stem", "lemma"]

@@ -1,0 +1,32 @@
+"""The ``nlpops`` command line: one typer app, a sub-app or command per pipeline stage."""
+
+from __future__ import annotations
+
+import typer
+
+from nlpops.cli import data as data_cli
+from nlpops.cli import models as models_cli
+
+app = typer.Typer(
+    name="nlpops",
+    help="Train, compare, serve and watch NLP models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_cli.app, name="data")
+app.command("train")(models_cli.train)
+app.command("compare")(models_cli.compare)
+app.command("evaluate")(models_cli.evaluate)
+app.command("predict")(models_cli.predict)
+
+try:  # serving is a stage of its own; the command appears once the module exists
+    from nlpops.cli import serve as serve_cli
+
+    app.command("serve")(serve_cli.serve)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def main() -> None:
+    """Entry point used by ``python -m nlpops``."""
+    app()

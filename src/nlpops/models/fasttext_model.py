@@ -1,0 +1,175 @@
+"""Supervised fastText: averaged word and word-bigram embeddings, then a softmax.
+
+fastText objects do not pickle, so the model saves natively (``model.bin``, or ``model.ftz``
+when quantized) next to a small JSON of params and ``classes_``, and ``__getstate__`` carries
+the model as bytes so that ``pickle`` / ``copy.deepcopy`` still work.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+
+from nlpops.models.base import TextClassifier
+from nlpops.models.classical import build_text_preprocessor
+
+STATE_JSON = "fasttext_state.json"
+PREPROCESSOR_FILE = "preprocessor.joblib"
+LABEL = "__label__"
+
+
+def one_line(text: str) -> str:
+    """fastText reads one text per line: fold every line break into a space."""
+    return " ".join(text.split())
+
+
+def _read_ft(path: Path) -> Any:
+    import fasttext
+
+    return fasttext.load_model(str(path))
+
+
+def _train(fasttext: Any, attempts: int = 3, **kwargs: Any) -> Any:
+    """``fasttext.train_supervised``, quiet; retried on NaN, then raised with a hint.
+
+    fastText sometimes hits "Encountered NaN" at random on tiny data sets even with one
+    thread (we saw it on ~100 toy lines with small ``dim``/``bucket``); a second run passes.
+    """
+    for attempt in range(attempts):
+        try:
+            return fasttext.train_supervised(verbose=0, **kwargs)
+        except RuntimeError as err:
+            if "NaN" not in str(err) or attempt == attempts - 1:
+                hint = f": lower lr (now {kwargs['lr']})" if "NaN" in str(err) else ""
+                raise RuntimeError(f"fastText training failed ({err}){hint}") from err
+    raise AssertionError("unreachable")
+
+
+class FastTextClassifier(TextClassifier):
+    """fastText supervised classifier on preprocessed tokens.
+
+    Args:
+        recipe (str | list[Any]): ``nlpops.text`` preprocessing recipe.
+        lang (str): language code for the recipe.
+        epoch (int): passes over the data.
+        lr (float): learning rate.
+        word_ngrams (int): longest word n-gram (hashed into ``bucket`` rows).
+        dim (int): embedding size.
+        bucket (int): hash buckets for n-grams; bounds the model size.
+        min_count (int): minimum word count to enter the vocabulary.
+        thread (int): training threads (more than one is not bit-for-bit reproducible).
+        seed (int): random seed.
+        quantize (bool): quantize after training (a much smaller ``.ftz``; slightly less accurate).
+    """
+
+    def __init__(
+        self,
+        recipe: str | list[Any] = "minimal",
+        lang: str = "en",
+        epoch: int = 5,
+        lr: float = 0.1,
+        word_ngrams: int = 2,
+        dim: int = 50,
+        bucket: int = 200_000,
+        min_count: int = 1,
+        thread: int = 2,
+        seed: int = 0,
+        quantize: bool = False,
+    ) -> None:
+        self.recipe = recipe
+        self.lang = lang
+        self.epoch = epoch
+        self.lr = lr
+        self.word_ngrams = word_ngrams
+        self.dim = dim
+        self.bucket = bucket
+        self.min_count = min_count
+        self.thread = thread
+        self.seed = seed
+        self.quantize = quantize
+
+    def _lines(self, texts: list[str]) -> list[str]:
+        return [one_line(t) for t in self.preprocessor_.transform(texts)]
+
+    def _fit(self, texts: list[str], y: np.ndarray) -> None:
+        import fasttext
+
+        self.preprocessor_ = build_text_preprocessor(self.recipe, self.lang).fit(texts)
+        self.class_prior_ = np.bincount(y, minlength=len(self.classes_)) / len(y)
+        with tempfile.TemporaryDirectory() as tmp:
+            train_file = Path(tmp) / "train.txt"
+            lines = (f"{LABEL}{label} {line}\n" for label, line in zip(y, self._lines(texts), strict=True))
+            train_file.write_text("".join(lines), encoding="utf-8")
+            self.model_ = _train(
+                fasttext,
+                input=str(train_file),
+                epoch=self.epoch,
+                lr=self.lr,
+                wordNgrams=self.word_ngrams,
+                dim=self.dim,
+                bucket=self.bucket,
+                minCount=self.min_count,
+                thread=self.thread,
+                seed=self.seed,
+            )
+        if self.quantize:
+            self.model_.quantize(retrain=False, verbose=0)
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        labels, probs = self.model_.predict(self._lines(texts), k=-1)
+        proba = np.tile(self.class_prior_, (len(texts), 1))  # texts with no known word
+        for row, (row_labels, row_probs) in enumerate(zip(labels, probs, strict=True)):
+            if len(row_labels):
+                proba[row] = 0.0
+                proba[row, [int(lab[len(LABEL) :]) for lab in row_labels]] = row_probs
+        proba = np.clip(proba, 0.0, None)
+        return np.asarray(proba / proba.sum(axis=1, keepdims=True))
+
+    # --- persistence: native fastText file + JSON; pickle carries the file's bytes ---------
+    @property
+    def _model_file(self) -> str:
+        return "model.ftz" if self.quantize else "model.bin"
+
+    def _save_state(self, folder: Path) -> None:
+        self.model_.save_model(str(folder / self._model_file))
+        joblib.dump(self.preprocessor_, folder / PREPROCESSOR_FILE)
+        state = {
+            "params": self.get_params(deep=False),
+            "classes": [str(c) for c in self.classes_],
+            "class_prior": self.class_prior_.tolist(),
+        }
+        (folder / STATE_JSON).write_text(json.dumps(state, indent=2))
+
+    @classmethod
+    def _load_state(cls, folder: Path) -> FastTextClassifier:
+        state = json.loads((folder / STATE_JSON).read_text())
+        model = cls(**state["params"])
+        model.classes_ = np.asarray(state["classes"])
+        model.class_prior_ = np.asarray(state["class_prior"], dtype=float)
+        model.preprocessor_ = joblib.load(folder / PREPROCESSOR_FILE)
+        model.model_ = _read_ft(folder / model._model_file)
+        return model
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = dict(super().__getstate__())  # a copy: 3.11 returns __dict__
+        ft = state.pop("model_", None)
+        if ft is not None:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / self._model_file
+                ft.save_model(str(path))
+                state["_model_bytes"] = path.read_bytes()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        blob = state.pop("_model_bytes", None)
+        super().__setstate__(state)
+        if blob is not None:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / self._model_file
+                path.write_bytes(blob)
+                self.model_ = _read_ft(path)

@@ -1,0 +1,257 @@
+"""Training: config → data → split → fit each model (× recipe) → evaluate → MLflow → champion."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nlpops.config import ConfigError, ModelSpec, RunConfig
+from nlpops.models.base import TextClassifier
+from nlpops.models.registry import build_model, model_class
+
+Notify = Callable[[str], None]
+
+
+@dataclass
+class PlannedRun:
+    """One model to train: config entry name, its spec and the recipe it uses (None: no recipe param)."""
+
+    name: str
+    spec: ModelSpec
+    recipe: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}[{self.recipe}]" if self.recipe else self.name
+
+
+@dataclass
+class Splits:
+    """Train/val/test frames (``text``, ``label``) with the split manifest and a hash of the test set."""
+
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+    manifest: dict[str, Any]
+    test_hash: str
+
+
+@dataclass
+class RunResult:
+    """What one trained model scored, and where MLflow keeps it."""
+
+    name: str
+    kind: str
+    recipe: str | None
+    run_id: str
+    model_uri: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def _accepts(kind: str, param: str) -> bool:
+    return param in model_class(kind)().get_params(deep=False)
+
+
+def plan_runs(
+    cfg: RunConfig, models: list[str] | None = None, recipes: list[str] | None = None
+) -> list[PlannedRun]:
+    """Expand the config (and CLI filters) into the list of runs, one per model × recipe."""
+    names = models or list(cfg.models)
+    unknown = [n for n in names if n not in cfg.models]
+    if unknown:
+        raise ConfigError(f"model(s) {unknown} not in the config; it has: {', '.join(cfg.models)}")
+    plan: list[PlannedRun] = []
+    for name in names:
+        spec = cfg.models[name]
+        if not _accepts(spec.kind, "recipe"):
+            plan.append(PlannedRun(name, spec, None))
+            continue
+        if "recipe" in spec.params:  # a recipe set on the model itself (e.g. VADER on raw text) is kept
+            plan.append(PlannedRun(name, spec, spec.params["recipe"]))
+            continue
+        for recipe in recipes or cfg.preprocessing.compare or [cfg.preprocessing.recipe]:
+            plan.append(PlannedRun(name, spec, recipe))
+    return plan
+
+
+def build_planned(run: PlannedRun, lang: str) -> TextClassifier:
+    """The unfitted estimator for a planned run (its recipe and language filled in)."""
+    params = run.spec.params
+    if run.recipe is not None:
+        params["recipe"] = run.recipe
+    if _accepts(run.spec.kind, "lang"):
+        params.setdefault("lang", lang)
+    return build_model(run.spec.kind, params)
+
+
+def _hash_frame(frame: pd.DataFrame) -> str:
+    rows = sorted(zip(frame["text"], frame["label"], strict=True))
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
+
+
+def prepare_data(cfg: RunConfig) -> Splits:
+    """Load the config's data, drop unwanted labels, split it, and check the split for leakage."""
+    from nlpops.data import check_leakage, load_dataset, split_dataset, write_split
+
+    df = load_dataset(
+        cfg.data_path(), fmt=cfg.data.format, columns=cfg.data.columns or None, limit=cfg.data.limit
+    )
+    df = df[df["label"].notna()]
+    if cfg.data.drop_labels:
+        df = df[~df["label"].isin(cfg.data.drop_labels)]
+    split = split_dataset(
+        df,
+        seed=cfg.split.seed,
+        val_size=cfg.split.val_size,
+        test_size=cfg.split.test_size,
+        group_col=cfg.split.group_col,
+    )
+    check_leakage(split.train, split.val, split.test)
+    with tempfile.TemporaryDirectory() as tmp:  # the manifest carries hashes of the written splits
+        manifest = json.loads(write_split(split, tmp).read_text(encoding="utf-8"))
+    return Splits(split.train, split.val, split.test, manifest, _hash_frame(split.test))
+
+
+def _flat_params(model: TextClassifier) -> dict[str, str]:
+    return {k: str(v)[:500] for k, v in model.get_params(deep=False).items()}
+
+
+def _log_evaluation(result: Any, folder: Path) -> None:
+    """Log tables and plots of an evaluation as artifacts of the active run."""
+    import mlflow
+
+    for name in ("per_class", "confusion", "slices"):
+        table: pd.DataFrame = getattr(result, name)
+        table.to_csv(folder / f"{name}.csv")
+        mlflow.log_artifact(str(folder / f"{name}.csv"), artifact_path="evaluation")
+    for plot in result.plots:
+        mlflow.log_artifact(str(plot), artifact_path="plots")
+
+
+def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits) -> RunResult:
+    """Fit, evaluate and log one planned run; returns its metrics and logged model URI."""
+    import mlflow
+
+    from nlpops.evaluate import compute_metrics, evaluate_model, model_size_mb
+    from nlpops.tracking import log_model
+
+    model = build_planned(run, cfg.preprocessing.lang)
+    with mlflow.start_run(run_name=run.label) as active, tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        mlflow.set_tags(
+            {
+                "model": run.name,
+                "kind": run.spec.kind,
+                "recipe": run.recipe or "-",
+                "split_hash": splits.test_hash,
+            }
+        )
+        mlflow.log_params(_flat_params(model))
+        started = time.perf_counter()
+        model.fit(splits.train["text"].tolist(), splits.train["label"].tolist())
+        train_time = time.perf_counter() - started
+        val = _known(model, splits.val)
+        val_metrics = compute_metrics(
+            val["label"].tolist(),
+            model.predict_proba(val["text"].tolist()),
+            list(model.classes_),
+            cfg.positive_label,
+        )
+        folder = model.save(work / "model")
+        result = evaluate_model(
+            model,
+            splits.test["text"].tolist(),
+            splits.test["label"].tolist(),
+            out_dir=work / "plots",
+            positive_label=cfg.positive_label,
+        )
+        metrics = {f"test_{k}": float(v) for k, v in result.metrics.items()}
+        metrics |= {f"val_{k}": float(v) for k, v in val_metrics.items()}
+        metrics |= {"train_time_s": train_time, "size_mb": model_size_mb(folder)}
+        mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})  # NaN metrics are not logged
+        (work / "split_manifest.json").write_text(json.dumps(splits.manifest, indent=2, default=str))
+        mlflow.log_artifact(str(work / "split_manifest.json"))
+        _log_evaluation(result, work)
+        uri = log_model(model, folder, splits.test["text"].head(3).tolist())
+    return RunResult(run.name, run.spec.kind, run.recipe, active.info.run_id, uri, metrics)
+
+
+def _known(model: TextClassifier, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose label the model knows (a binary model skips neutral rows)."""
+    return frame[frame["label"].isin(set(model.classes_))]
+
+
+def _speed_ratios(results: list[RunResult]) -> None:
+    """Express each run's training time as a ratio to fastText's in the same run (our speed anchor)."""
+    from mlflow import MlflowClient
+
+    anchor = next((r.metrics["train_time_s"] for r in results if r.kind == "fasttext"), None)
+    if not anchor:
+        return
+    client = MlflowClient()
+    for r in results:
+        r.metrics["train_time_vs_fasttext"] = r.metrics["train_time_s"] / anchor
+        client.log_metric(r.run_id, "train_time_vs_fasttext", r.metrics["train_time_vs_fasttext"])
+
+
+@dataclass
+class TrainingReport:
+    """Every run of one ``nlpops train`` call, the best one, and what the champion rule decided."""
+
+    results: list[RunResult]
+    best: RunResult
+    promotion: Any
+    splits: Splits
+
+
+def run_training(
+    cfg: RunConfig,
+    models: list[str] | None = None,
+    recipes: list[str] | None = None,
+    notify: Notify | None = None,
+) -> TrainingReport:
+    """Train every planned run, pick the best by the validation metric, and apply the champion rule."""
+    from nlpops.evaluate import compute_metrics
+    from nlpops.tracking import register_and_promote, setup_tracking
+
+    say = notify or (lambda _msg: None)
+    plan = plan_runs(cfg, models, recipes)
+    for run in plan:  # fail on a bad parameter before any training starts
+        build_planned(run, cfg.preprocessing.lang)
+    setup_tracking(cfg.name)
+    splits = prepare_data(cfg)
+    say(f"data: {len(splits.train)} train / {len(splits.val)} val / {len(splits.test)} test")
+    results = []
+    for run in plan:
+        say(f"training {run.label}")
+        results.append(train_one(cfg, run, splits))
+        score = results[-1].metrics.get(f"test_{cfg.metric}", float("nan"))
+        say(f"done {run.label}: test {cfg.metric}={score:.4f}")
+    _speed_ratios(results)
+    best = max(results, key=lambda r: r.metrics.get(f"val_{cfg.metric}", float("-inf")))
+
+    def scorer(model: TextClassifier) -> float:
+        test = _known(model, splits.test)
+        proba = model.predict_proba(test["text"].tolist())
+        return compute_metrics(test["label"].tolist(), proba, list(model.classes_), cfg.positive_label)[
+            cfg.metric
+        ]
+
+    promotion = register_and_promote(
+        cfg.registered_model,
+        best.model_uri,
+        best.run_id,
+        cfg.metric,
+        best.metrics[f"test_{cfg.metric}"],
+        splits.test_hash,
+        scorer,
+    )
+    return TrainingReport(results, best, promotion, splits)

@@ -1,0 +1,160 @@
+"""The classical model kinds honour the TextClassifier contract on a tiny synthetic dataset."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from nlpops.models import build_model, load_model_dir
+
+KINDS = ["vader", "tfidf_lr", "tfidf_nb", "tfidf_xgb", "fasttext"]
+# Small, fast settings; the rest are the defaults.
+FAST: dict[str, dict[str, Any]] = {
+    "vader": {},
+    "tfidf_lr": {},
+    "tfidf_nb": {},
+    "tfidf_xgb": {"n_estimators": 30, "min_df": 1, "min_child_samples": 3},
+    "fasttext": {"epoch": 50, "lr": 0.1, "thread": 1},  # tiny buckets make fastText flaky
+}
+WORDS = {
+    "positive": ["love", "great", "wonderful", "awesome", "happy", "excellent"],
+    "negative": ["hate", "terrible", "awful", "horrible", "sad", "worst"],
+    "neutral": ["tuesday", "the table", "a number", "the report", "some paper", "the bus"],
+}
+TEMPLATES = ["this is {}", "{} today", "i think it is {}", "{}", "my day was {} really"]
+
+
+def make_data(labels: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Every template x every sentiment word, labelled by the word's class."""
+    texts, y = [], []
+    for label in labels:
+        for word in WORDS[label]:
+            for template in TEMPLATES:
+                texts.append(template.format(word))
+                y.append(label)
+    return texts, y
+
+
+def fitted(kind: str, labels: tuple[str, ...] = ("negative", "positive")) -> Any:
+    texts, y = make_data(labels)
+    return build_model(kind, FAST[kind]).fit(texts, y)
+
+
+@pytest.fixture(scope="module")
+def binary_models() -> dict[str, Any]:
+    """Fit each kind once for the tests that only read a fitted model."""
+    return {kind: fitted(kind) for kind in KINDS}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fit_predict_shapes_and_probabilities(kind: str, binary_models: dict[str, Any]) -> None:
+    model = binary_models[kind]
+    texts = ["i love this, wonderful", "awful, the worst", "", "   ", "🙂 ???", "line\nbreak\ttab"]
+    proba = model.predict_proba(texts)
+    assert proba.shape == (len(texts), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-9)
+    assert (proba >= 0).all()
+    assert list(model.classes_) == ["negative", "positive"]
+    assert list(model.predict(texts[:2])) == ["positive", "negative"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_single_string_input(kind: str, binary_models: dict[str, Any]) -> None:
+    model = binary_models[kind]
+    assert model.predict_proba("great day").shape == (1, 2)
+    assert model.predict("great day")[0] in {"negative", "positive"}
+    assert model.predict_proba([]).shape == (0, 2)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_save_load_identical_probabilities(kind: str, binary_models: dict[str, Any], tmp_path: Path) -> None:
+    model = binary_models[kind]
+    texts = ["this is great", "i hate the bus", "tuesday", ""]
+    loaded = load_model_dir(model.save(tmp_path / kind))
+    assert type(loaded) is type(model)
+    assert list(loaded.classes_) == list(model.classes_)
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts), rtol=1e-7)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pickle_roundtrip(kind: str, binary_models: dict[str, Any]) -> None:
+    model = binary_models[kind]
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(restored.predict_proba(["so happy"]), model.predict_proba(["so happy"]))
+    assert copy.deepcopy(model).get_params() == model.get_params()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_clone_and_get_params(kind: str, binary_models: dict[str, Any]) -> None:
+    model = binary_models[kind]
+    twin = clone(model)
+    assert twin.get_params() == model.get_params()
+    assert not hasattr(twin, "classes_")
+    twin.set_params(lang="en")
+    assert twin.get_params()["lang"] == "en"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_three_classes(kind: str) -> None:
+    model = fitted(kind, ("negative", "neutral", "positive"))
+    assert list(model.classes_) == ["negative", "neutral", "positive"]
+    proba = model.predict_proba(["wonderful and excellent", "awful, horrible", "the table"])
+    assert proba.shape == (3, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-9)
+    if kind != "vader":  # trained models must learn the toy data
+        assert list(proba.argmax(axis=1)) == [2, 0, 1]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_unknown_param_is_named(kind: str) -> None:
+    with pytest.raises(TypeError, match="bad_param"):
+        build_model(kind, {"bad_param": 1})
+
+
+def test_vader_rejects_other_labels_unless_calibrated() -> None:
+    texts, _ = make_data(("negative", "positive"))
+    y = ["a" if i % 2 else "b" for i in range(len(texts))]
+    with pytest.raises(ValueError, match="negative, positive"):
+        build_model("vader", {}).fit(texts, y)
+    labels = [{"positive": "good", "negative": "bad"}[v] for v in make_data(("negative", "positive"))[1]]
+    assert build_model("vader", {"calibrate": True}).fit(texts, labels).predict_proba("x").shape == (1, 2)
+
+
+def test_vader_calibrated_is_confident_on_obvious_text() -> None:
+    model = fitted("vader")
+    calibrated = build_model("vader", {"calibrate": True}).fit(*make_data(("negative", "positive")))
+    assert calibrated.predict("i love this, wonderful")[0] == "positive"
+    assert model.predict_proba("I love it!")[0, 1] > 0.7
+
+
+@pytest.mark.parametrize(("param", "value"), [("variant", "complement"), ("word_ngram_max", 1)])
+def test_naive_bayes_variants(param: str, value: Any) -> None:
+    model = build_model("tfidf_nb", {param: value}).fit(*make_data(("negative", "positive")))
+    assert model.predict("wonderful")[0] == "positive"
+
+
+@pytest.mark.parametrize("params", [{"booster": "xgboost", "max_depth": 3}, {"svd_components": 5}])
+def test_boosting_options(params: dict[str, Any]) -> None:
+    model = build_model("tfidf_xgb", {**FAST["tfidf_xgb"], **params})
+    model.fit(*make_data(("negative", "neutral", "positive")))
+    assert model.predict_proba(["awful", "happy"]).shape == (2, 3)
+
+
+def test_logreg_without_char_ngrams() -> None:
+    model = build_model("tfidf_lr", {"char_ngram_range": None}).fit(*make_data(("negative", "positive")))
+    assert model.predict("happy")[0] == "positive"
+
+
+def test_fasttext_quantized_save_load(tmp_path: Path) -> None:
+    params = {**FAST["fasttext"], "quantize": True, "dim": 16}  # quantizing is slow at dim 50
+    model = build_model("fasttext", params).fit(*make_data(("negative", "positive")))
+    loaded = load_model_dir(model.save(tmp_path / "ftz"))
+    assert (tmp_path / "ftz" / "model.ftz").is_file()
+    np.testing.assert_allclose(loaded.predict_proba(["great"]), model.predict_proba(["great"]), rtol=1e-7)

@@ -1,0 +1,101 @@
+"""Tracking: pyfunc round trip, URI loading, and the champion rule against a temp sqlite store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from nlpops.models import build_model
+from nlpops.tracking import (
+    load_estimator,
+    log_model,
+    parse_registry_uri,
+    register_and_promote,
+    resolve_version,
+    setup_tracking,
+)
+
+
+def _logged(tmp_path: Path, texts: list[str], labels: list[str], C: float = 1.0) -> tuple[str, str, object]:
+    model = build_model("tfidf_lr", {"C": C}).fit(texts, labels)
+    folder = model.save(tmp_path / f"model-{C}")
+    with mlflow.start_run() as run:
+        uri = log_model(model, folder, texts[:3])
+    return uri, run.info.run_id, model
+
+
+@pytest.mark.parametrize(
+    ("uri", "parts"),
+    [
+        ("models:/m@champion", ("m", "champion", None)),
+        ("models:/m/3", ("m", None, "3")),
+        ("models:/m", ("m", None, None)),
+    ],
+)
+def test_parse_registry_uri(uri: str, parts: tuple) -> None:
+    assert parse_registry_uri(uri) == parts
+
+
+def test_pyfunc_round_trip_matches_estimator(mlflow_store: str, tmp_path: Path, tiny_data) -> None:
+    texts, labels = tiny_data
+    setup_tracking("t")
+    uri, _, model = _logged(tmp_path, texts, labels)
+    frame = mlflow.pyfunc.load_model(uri).predict(pd.DataFrame({"text": texts[:5]}))
+    assert list(frame.columns) == ["label", "proba_negative", "proba_positive"]
+    np.testing.assert_allclose(
+        frame[["proba_negative", "proba_positive"]].to_numpy(), model.predict_proba(texts[:5])
+    )
+    loaded = load_estimator(uri)
+    np.testing.assert_allclose(loaded.model.predict_proba(texts), model.predict_proba(texts))
+
+
+def test_champion_moves_only_on_improvement(mlflow_store: str, tmp_path: Path, tiny_data) -> None:
+    texts, labels = tiny_data
+    setup_tracking("t")
+    uri1, run1, _ = _logged(tmp_path, texts, labels, C=1.0)
+    first = register_and_promote("m", uri1, run1, "accuracy", 0.80, "split-a", scorer=lambda m: 0.80)
+    assert first.promoted and first.version == "1" and resolve_version("models:/m@champion") == "1"
+
+    uri2, run2, _ = _logged(tmp_path, texts, labels, C=2.0)
+    worse = register_and_promote("m", uri2, run2, "accuracy", 0.70, "split-a", scorer=lambda m: 0.80)
+    assert not worse.promoted and worse.version == "2"
+    assert resolve_version("models:/m@champion") == "1"
+
+    uri3, run3, _ = _logged(tmp_path, texts, labels, C=3.0)
+    better = register_and_promote("m", uri3, run3, "accuracy", 0.90, "split-a", scorer=lambda m: 0.80)
+    assert better.promoted and resolve_version("models:/m@champion") == "3"
+    loaded = load_estimator("models:/m@champion")
+    assert loaded.version == "3" and loaded.alias == "champion" and loaded.name == "m"
+
+
+def test_champion_is_rescored_on_a_different_split(mlflow_store: str, tmp_path: Path, tiny_data) -> None:
+    texts, labels = tiny_data
+    setup_tracking("t")
+    uri1, run1, _ = _logged(tmp_path, texts, labels)
+    register_and_promote("m", uri1, run1, "accuracy", 0.99, "split-a", scorer=lambda m: 0.99)
+    calls: list[object] = []
+
+    def scorer(model: object) -> float:
+        calls.append(model)
+        return 0.5  # the old champion does badly on the new split
+
+    uri2, run2, _ = _logged(tmp_path, texts, labels, C=2.0)
+    result = register_and_promote("m", uri2, run2, "accuracy", 0.6, "split-b", scorer=scorer)
+    assert calls and result.promoted and result.champion_score == 0.5
+
+
+def test_load_estimator_from_plain_folder(tmp_path: Path, tiny_data) -> None:
+    texts, labels = tiny_data
+    model = build_model("tfidf_lr", {}).fit(texts, labels)
+    loaded = load_estimator(str(model.save(tmp_path / "m")))
+    assert list(loaded.model.classes_) == ["negative", "positive"]
+
+
+def test_unknown_registered_model_fails_clearly(mlflow_store: str) -> None:
+    setup_tracking()
+    with pytest.raises(Exception, match="nope"):
+        load_estimator("models:/nope@champion")
