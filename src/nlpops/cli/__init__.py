@@ -6,6 +6,7 @@ import typer
 
 from nlpops.cli import data as data_cli
 from nlpops.cli import models as models_cli
+from nlpops.cli import serve as serve_cli
 
 app = typer.Typer(
     name="nlpops",
@@ -19,12 +20,7 @@ app.command("compare")(models_cli.compare)
 app.command("evaluate")(models_cli.evaluate)
 app.command("predict")(models_cli.predict)
 
-try:  # serving is a stage of its own; the command appears once the module exists
-    from nlpops.cli import serve as serve_cli
-
-    app.command("serve")(serve_cli.serve)
-except ImportError:  # pragma: no cover
-    pass
+app.command("serve")(serve_cli.serve)
 
 
 def main() -> None:

@@ -33,5 +33,6 @@ def clean_errors() -> Iterator[None]:
 def quiet_libraries() -> None:
     """Keep third-party loggers (MLflow, alembic) from drowning the CLI output."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")  # read by mlflow when it is imported
     for name in ("mlflow", "alembic", "urllib3", "git"):
         logging.getLogger(name).setLevel(logging.ERROR)

@@ -50,7 +50,8 @@ def _print_results(report: object, metric: str) -> None:
 
     assert isinstance(report, TrainingReport)
     table = Table(title="results (test split)")
-    for col in ("model", "recipe", metric, "accuracy", "train s", "vs fastText", "p50 ms", "MB"):
+    second = "macro_f1" if metric == "accuracy" else "accuracy"
+    for col in ("model", "recipe", metric, second, "train s", "vs fastText", "p50 ms", "MB"):
         table.add_column(col)
     for r in sorted(report.results, key=lambda r: -r.metrics.get(f"test_{metric}", 0)):
         m = r.metrics
@@ -58,7 +59,7 @@ def _print_results(report: object, metric: str) -> None:
             r.name,
             r.recipe or "-",
             f"{m.get('test_' + metric, float('nan')):.4f}",
-            f"{m.get('test_accuracy', float('nan')):.4f}",
+            f"{m.get('test_' + second, float('nan')):.4f}",
             f"{m['train_time_s']:.1f}",
             f"{m.get('train_time_vs_fasttext', float('nan')):.2f}",
             f"{m.get('test_latency_p50_ms', float('nan')):.2f}",
@@ -67,7 +68,7 @@ def _print_results(report: object, metric: str) -> None:
     console.print(table)
     p = report.promotion
     console.print(
-        f"best: [bold]{report.best.name}[/] [{report.best.recipe or '-'}] → registered "
+        f"best: [bold]{report.best.name}[/] \\[{report.best.recipe or '-'}] → registered "
         f"{p.name} v{p.version}; champion: {'moved' if p.promoted else 'kept'} ({p.reason})"
     )
     console.print(f"serve it: nlpops serve --model models:/{p.name}@champion")

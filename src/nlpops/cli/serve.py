@@ -1,0 +1,47 @@
+"""``nlpops serve``: the FastAPI service around any model, under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="Serve a model over HTTP.", no_args_is_help=True)
+
+
+@app.command("serve")
+def serve(
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", help="Model URI: models:/name@champion, runs:/…, a folder. Default: settings."
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL of the feedback store (default: NLPOPS_DATABASE_URL).")
+    ] = None,
+    reload_interval: Annotated[
+        float | None, typer.Option(help="Seconds between registry polls; 0 = never.")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve ``--model`` with FastAPI: /v1/predict, /v1/explain, /v1/feedback, /metrics, /docs."""
+    import uvicorn
+
+    from nlpops.serve.app import create_app
+    from nlpops.settings import get_settings
+
+    overrides: dict[str, Any] = {
+        "model_uri": model,
+        "database_url": database_url,
+        "reload_interval_s": reload_interval,
+    }
+    settings = get_settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    typer.echo(f"serving {settings.model_uri} on http://{host}:{port} (docs: /docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+if __name__ == "__main__":  # python -m nlpops.cli.serve --model ...
+    app()

@@ -1,0 +1,1 @@
+"""The serving stack: FastAPI app, feedback store, alerts, metrics and hot model reload."""

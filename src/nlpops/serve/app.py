@@ -1,0 +1,96 @@
+"""The FastAPI app: ``create_app`` wires settings, store, model holder, metrics and routers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from nlpops import __version__
+from nlpops.serve.alerts import Alerter, AlertRule, channels_from_settings
+from nlpops.serve.db import Store
+from nlpops.serve.metrics import Metrics
+from nlpops.serve.model_holder import ModelHolder, poll_forever
+from nlpops.serve.routes import admin, feedback, health, predict
+from nlpops.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the store (migrating it), load the model, poll the registry; undo it all on shutdown."""
+    settings: Settings = app.state.settings
+    holder: ModelHolder = app.state.holder
+    app.state.store = store = Store(settings.database_url)
+    await asyncio.to_thread(store.check)  # a database down now is retried by GET /ready
+    if holder.current is None:
+        await asyncio.to_thread(holder.load_initial)
+    poller = None
+    if settings.reload_interval_s > 0:
+        poller = asyncio.create_task(poll_forever(holder, settings.reload_interval_s))
+    yield
+    if poller is not None:
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
+    store.close()
+
+
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "the database is unavailable; nothing was stored, retry in a moment"},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(
+        {"detail": "internal error (a bug, logged on the server); the request can be retried"},
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def create_app(
+    settings: Settings | None = None, holder: ModelHolder | None = None, alerter: Alerter | None = None
+) -> FastAPI:
+    """Build the API around the model at ``settings.model_uri`` (nothing is loaded until startup).
+
+    Args:
+        settings: defaults to the process settings (environment, ``NLPOPS_*``).
+        holder: the model holder; tests pass one with a fake loader.
+        alerter: the feedback alerter; tests pass one with a fake clock and channels.
+    """
+    settings = settings or get_settings()
+    metrics = Metrics()
+    holder = holder or ModelHolder(settings.model_uri, settings.model_cache_dir)
+    holder.on_swap = metrics.set_model
+    if holder.current is not None:
+        metrics.set_model(holder.current)
+    app = FastAPI(
+        title="nlpops",
+        version=__version__,
+        description="Text classification with feedback, alerts, explanations and hot model reload.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.holder = holder
+    app.state.metrics = metrics
+    app.state.alerter = alerter or Alerter(
+        AlertRule.from_settings(settings), channels_from_settings(settings)
+    )
+    app.middleware("http")(metrics.middleware)
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(InterfaceError, _database_down)
+    app.add_exception_handler(Exception, _unexpected)
+    for module in (predict, feedback, admin, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,89 @@
+"""Dependencies shared by the routes, as ``Annotated`` aliases (tests swap them with overrides)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader
+from sqlalchemy.orm import Session
+
+from nlpops.serve.alerts import Alerter
+from nlpops.serve.db import Store
+from nlpops.serve.metrics import Metrics
+from nlpops.serve.model_holder import ModelHolder
+from nlpops.settings import Settings
+from nlpops.tracking import LoadedModel
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The admin key.")
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> Store:
+    """The database store (engine + session factory)."""
+    store: Store = request.app.state.store
+    return store
+
+
+def get_session(store: Annotated[Store, Depends(get_store)]) -> Iterator[Session]:
+    """One session per request, closed (and rolled back if uncommitted) at the end."""
+    with store.session_factory() as session:
+        yield session
+
+
+def get_holder(request: Request) -> ModelHolder:
+    """The holder of the served model."""
+    holder: ModelHolder = request.app.state.holder
+    return holder
+
+
+def get_model(holder: Annotated[ModelHolder, Depends(get_holder)]) -> LoadedModel:
+    """The model for this request: read once, so a reload mid-request does not change it."""
+    loaded = holder.current
+    if loaded is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"no model loaded yet from {holder.uri}; check the logs and GET /ready, or POST /v1/admin/reload",
+        )
+    return loaded
+
+
+def get_metrics(request: Request) -> Metrics:
+    """The app's Prometheus metrics."""
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+def get_alerter(request: Request) -> Alerter:
+    """The feedback alerter."""
+    alerter: Alerter = request.app.state.alerter
+    return alerter
+
+
+def require_admin(
+    settings: Annotated[Settings, Depends(get_app_settings)],
+    key: Annotated[str | None, Security(api_key_header)],
+) -> None:
+    """Let the request through only with header ``X-API-Key`` equal to the configured key."""
+    if key is None or not secrets.compare_digest(key.encode(), settings.api_key.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or wrong X-API-Key header; admin routes need the key set in NLPOPS_API_KEY",
+        )
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+SessionDep = Annotated[Session, Depends(get_session)]
+HolderDep = Annotated[ModelHolder, Depends(get_holder)]
+ModelDep = Annotated[LoadedModel, Depends(get_model)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+AlerterDep = Annotated[Alerter, Depends(get_alerter)]
+AdminDep = Depends(require_admin)

@@ -1,0 +1,95 @@
+"""Feedback on predictions: users post verdicts, admins export them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, status
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from nlpops.serve.db import Feedback, Prediction
+from nlpops.serve.deps import AdminDep, AlerterDep, HolderDep, MetricsDep, SessionDep
+from nlpops.serve.schemas import FeedbackCreate, FeedbackExport, FeedbackPage, FeedbackPublic
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
+
+
+@router.post(
+    "",
+    response_model=FeedbackPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"description": "Unknown prediction_id"}, 503: {"description": "Database down"}},
+)
+def create_feedback(
+    body: FeedbackCreate,
+    session: SessionDep,
+    holder: HolderDep,
+    metrics: MetricsDep,
+    alerter: AlerterDep,
+    background: BackgroundTasks,
+) -> Feedback:
+    """Record whether a prediction was right (201 once stored); incorrect ones feed the alert rule."""
+    loaded = holder.current
+    classes = [str(c) for c in loaded.model.classes_] if loaded else []
+    if body.label is not None and classes and body.label not in classes:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"label {body.label!r} is not one of the model's classes {classes}",
+        )
+    if session.get(Prediction, body.prediction_id) is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"no prediction {body.prediction_id!r}; send a prediction_id returned by POST /v1/predict",
+        )
+    feedback = Feedback(prediction_id=body.prediction_id, correct=body.correct, label=body.label)
+    session.add(feedback)
+    session.commit()
+    metrics.feedback.labels(correct=str(body.correct).lower()).inc()
+    if not body.correct:
+        try:
+            alert = alerter.on_incorrect(session, loaded.name if loaded else holder.uri)
+        except SQLAlchemyError:
+            session.rollback()
+            log.exception("could not store the alert")
+            alert = None
+        if alert is not None:
+            metrics.alerts.inc()
+            background.add_task(alerter.notify, f"nlpops: {alert.rule}", alert.message)
+    return feedback
+
+
+@router.get("", response_model=FeedbackPage, dependencies=[AdminDep])
+def export_feedback(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
+    offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
+) -> FeedbackPage:
+    """Every verdict with its prediction, oldest first (admin; header ``X-API-Key``)."""
+    total = session.scalar(select(func.count()).select_from(Feedback)) or 0
+    query = (
+        select(Feedback, Prediction)
+        .join(Prediction, Feedback.prediction_id == Prediction.id)
+        .order_by(Feedback.created_at, Feedback.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    items = [
+        FeedbackExport(
+            id=fb.id,
+            prediction_id=fb.prediction_id,
+            correct=fb.correct,
+            label=fb.label,
+            created_at=fb.created_at,
+            text=pred.text,
+            text_sha256=pred.text_sha256,
+            predicted_label=pred.label,
+            probabilities=pred.probabilities,
+            model_name=pred.model_name,
+            model_version=pred.model_version,
+        )
+        for fb, pred in session.execute(query).tuples()
+    ]
+    return FeedbackPage(items=items, total=total, limit=limit, offset=offset)

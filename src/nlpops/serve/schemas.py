@@ -1,0 +1,177 @@
+"""Request and response bodies of the API, in families (``FeedbackCreate`` / ``FeedbackPublic``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("text is empty or only whitespace; send the text to classify")
+    return text
+
+
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
+
+
+# --- prediction ------------------------------------------------------------------------------
+class PredictRequest(BaseModel):
+    """One text (``text``) or a batch (``texts``), not both."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"text": "I love this!"}]})
+
+    text: NonBlank | None = Field(None, description="One text to classify.")
+    texts: list[NonBlank] | None = Field(
+        None, min_length=1, description="Several texts to classify (1 to max_batch)."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PredictRequest:
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("send exactly one of 'text' (a string) or 'texts' (a list of strings)")
+        return self
+
+    def all_texts(self) -> list[str]:
+        """The texts to classify, as a list."""
+        return [self.text] if self.text is not None else list(self.texts or [])
+
+
+class PredictionPublic(BaseModel):
+    """The model's answer for one text."""
+
+    prediction_id: str = Field(description="Send it back with POST /v1/feedback.")
+    label: str
+    probabilities: dict[str, float] = Field(description="Probability of each class.")
+
+
+class PredictResponse(BaseModel):
+    """Predictions in the order of the texts sent."""
+
+    predictions: list[PredictionPublic]
+    model_name: str
+    model_version: str | None
+    latency_ms: float
+
+
+class ExplainRequest(BaseModel):
+    """The text to explain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: NonBlank
+
+
+class WordWeight(BaseModel):
+    """How much a word pushes the prediction towards (positive) or away from (negative) the label."""
+
+    word: str
+    weight: float
+
+
+class ExplainResponse(BaseModel):
+    """LIME explanation of the predicted label."""
+
+    label: str
+    probabilities: dict[str, float]
+    weights: list[WordWeight] = Field(description="Every explained word, by |weight|.")
+    supporting: list[str] = Field(description="Words that push towards the label, strongest first.")
+    opposing: list[str] = Field(description="Words that push away from the label, strongest first.")
+    model_name: str
+    model_version: str | None
+    latency_ms: float
+
+
+# --- feedback --------------------------------------------------------------------------------
+class FeedbackCreate(BaseModel):
+    """A verdict on a prediction."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prediction_id: str
+    correct: bool
+    label: str | None = Field(None, description="The right label, when the prediction was wrong.")
+
+
+class FeedbackPublic(BaseModel):
+    """A stored verdict."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    prediction_id: str
+    correct: bool
+    label: str | None
+    created_at: datetime
+
+
+class FeedbackExport(FeedbackPublic):
+    """A verdict with its prediction, for review and retraining."""
+
+    text: str | None
+    text_sha256: str
+    predicted_label: str
+    probabilities: dict[str, float]
+    model_name: str
+    model_version: str | None
+
+
+class FeedbackPage(BaseModel):
+    """One page of the feedback export."""
+
+    items: list[FeedbackExport]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- alerts, model, health -------------------------------------------------------------------
+class AlertPublic(BaseModel):
+    """An alert the feedback rule fired."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    created_at: datetime
+    rule: str
+    message: str
+    incorrect_count: int
+    window_min: float
+
+
+class ModelInfo(BaseModel):
+    """The model served now."""
+
+    name: str
+    version: str | None
+    alias: str | None
+    uri: str
+    run_id: str | None
+    metrics: dict[str, float]
+    classes: list[str]
+
+
+class ReloadResult(BaseModel):
+    """What POST /v1/admin/reload did."""
+
+    reloaded: bool
+    previous_version: str | None
+    version: str | None
+    message: str
+
+
+class Health(BaseModel):
+    """Liveness."""
+
+    status: Literal["alive"] = "alive"
+
+
+class Readiness(BaseModel):
+    """Readiness: the model is loaded and the database answers."""
+
+    ready: bool
+    model_loaded: bool
+    database: bool
+    reason: str | None = None

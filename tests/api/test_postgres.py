@@ -1,0 +1,122 @@
+"""The real server process on PostgreSQL: migrate, predict, feedback, survive dropped connections.
+
+Runs ``python -m uvicorn nlpops.serve.app:create_app --factory`` with the model given as a local
+folder (``NLPOPS_MODEL_URI``), in a schema of its own that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, create_engine, select, text
+
+from nlpops.serve.db import Feedback, Prediction
+
+pytestmark = pytest.mark.postgres
+PG_URL = os.environ.get("NLPOPS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[tuple[str, Engine]]:
+    """A fresh schema (dropped at the end); skips when PostgreSQL is unreachable."""
+    admin = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as err:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {type(err).__name__}: {err}")
+    schema = f"nlpops_test_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield schema, admin
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def server(pg_schema: tuple[str, Engine], model_dir: Path, tmp_path: Path) -> Iterator[str]:
+    """The API in a subprocess, ready; yields its base URL."""
+    schema, _ = pg_schema
+    port = _free_port()
+    env = {
+        **os.environ,
+        "NLPOPS_MODEL_URI": str(model_dir),
+        "NLPOPS_DATABASE_URL": f"{PG_URL}?options=-csearch_path%3D{schema}&application_name={schema}",
+        "NLPOPS_RELOAD_INTERVAL_S": "0",
+        "NLPOPS_MODEL_CACHE_DIR": str(tmp_path / "cache"),
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]),
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "nlpops.serve.app:create_app", "--factory", "--port", str(port)]
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, proc, tmp_path / "server.log")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        log.close()
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"server not ready after {timeout_s}s:\n{log.read_text()}")
+
+
+def test_real_server_on_postgres(server: str, pg_schema: tuple[str, Engine]) -> None:
+    schema, admin = pg_schema
+    with httpx.Client(base_url=server, timeout=10) as client:
+        pred = client.post("/v1/predict", json={"text": "I love this movie"}).json()["predictions"][0]
+        assert pred["label"] == "pos"
+        created = client.post("/v1/feedback", json={"prediction_id": pred["prediction_id"], "correct": False})
+        assert created.status_code == 201
+        # drop the server's connections: pool_pre_ping must reconnect without a restart
+        with admin.begin() as conn:
+            killed = conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :n"),
+                {"n": schema},
+            ).all()
+        assert killed, "the server held no pooled connection to drop"
+        again = client.post("/v1/feedback", json={"prediction_id": pred["prediction_id"], "correct": True})
+        assert again.status_code == 201
+    with admin.connect() as conn:
+        conn.execute(text(f'SET search_path TO "{schema}"'))
+        rows = conn.execute(
+            select(Feedback.correct, Prediction.text, Prediction.label)
+            .join(Prediction, Feedback.prediction_id == Prediction.id)
+            .where(Prediction.id == pred["prediction_id"])
+            .order_by(Feedback.created_at)
+        ).all()
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert [tuple(r) for r in rows] == [
+        (False, "I love this movie", "pos"),
+        (True, "I love this movie", "pos"),
+    ]
+    assert version == "0001"

@@ -1,0 +1,133 @@
+"""POST /v1/predict, POST /v1/explain and GET /v1/model: answers, storage and every bad input."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from api_support import predict_one
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from nlpops.serve.db import Prediction, Store
+from nlpops.serve.deps import get_store
+
+
+def _rows(app: FastAPI) -> list[Prediction]:
+    with app.state.store.session_factory() as session:
+        return list(session.scalars(select(Prediction)))
+
+
+def test_predict_one_text(client: TestClient, app: FastAPI) -> None:
+    response = client.post("/v1/predict", json={"text": "I love this movie"})
+    assert response.status_code == 200
+    body = response.json()
+    [pred] = body["predictions"]
+    assert pred["label"] == "pos"
+    assert set(pred["probabilities"]) == {"neg", "pos"}
+    assert sum(pred["probabilities"].values()) == pytest.approx(1.0)
+    assert body["model_name"] == "tiny" and body["latency_ms"] >= 0
+    [row] = _rows(app)
+    assert row.id == pred["prediction_id"] and row.text == "I love this movie" and row.label == "pos"
+    assert len(row.text_sha256) == 64
+
+
+def test_predict_batch_keeps_order(client: TestClient, app: FastAPI) -> None:
+    texts = ["I hate this", "great movie, love it", "awful and horrible"]
+    response = client.post("/v1/predict", json={"texts": texts})
+    assert response.status_code == 200
+    assert [p["label"] for p in response.json()["predictions"]] == ["neg", "pos", "neg"]
+    assert len(_rows(app)) == 3
+
+
+def test_store_text_off_keeps_only_the_hash(client: TestClient, app: FastAPI) -> None:
+    app.state.settings.store_text = False
+    predict_one(client, "secret text")
+    [row] = _rows(app)
+    assert row.text is None and row.text_sha256
+
+
+@pytest.mark.parametrize(
+    ("payload", "hint"),
+    [
+        ({}, "exactly one of 'text'"),
+        ({"text": "a", "texts": ["b"]}, "exactly one of 'text'"),
+        ({"text": ""}, "empty"),
+        ({"text": "   \n"}, "empty"),
+        ({"texts": []}, "at least 1"),
+        ({"texts": ["fine", "  "]}, "empty"),
+        ({"text": 123}, "valid string"),
+        ({"texts": "not a list"}, "valid list"),
+        ({"text": "ok", "lang": "en"}, "not permitted"),
+        ([1, 2], "valid dictionary"),
+    ],
+)
+def test_predict_bad_input_is_422(client: TestClient, payload: Any, hint: str) -> None:
+    response = client.post("/v1/predict", json=payload)
+    assert response.status_code == 422
+    assert hint in response.text
+
+
+def test_predict_malformed_json_is_422(client: TestClient) -> None:
+    response = client.post("/v1/predict", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_predict_text_too_long_is_413(client: TestClient) -> None:
+    response = client.post("/v1/predict", json={"texts": ["ok", "x" * 201]})
+    assert response.status_code == 413
+    assert "text 1 has 201 characters; the limit is 200" in response.json()["detail"]
+
+
+def test_predict_batch_too_big_is_413(client: TestClient) -> None:
+    response = client.post("/v1/predict", json={"texts": ["ok"] * 5})
+    assert response.status_code == 413
+    assert "at most 4" in response.json()["detail"]
+
+
+def test_predict_answers_when_the_database_is_down(
+    client: TestClient, app: FastAPI, down_store: Store
+) -> None:
+    app.dependency_overrides[get_store] = lambda: down_store
+    response = client.post("/v1/predict", json={"text": "I love this"})
+    assert response.status_code == 200
+    assert response.json()["predictions"][0]["label"] == "pos"
+    app.dependency_overrides.clear()
+    assert client.post("/v1/predict", json={"text": "back again"}).status_code == 200
+    assert len(_rows(app)) == 1  # only the second one could be stored
+
+
+def test_explain_names_the_words(client: TestClient) -> None:
+    start = time.perf_counter()
+    response = client.post("/v1/explain", json={"text": "I love this great movie"})
+    assert time.perf_counter() - start < 2.0
+    assert response.status_code == 200
+    body = response.json()
+    assert body["label"] == "pos"
+    assert {w["word"] for w in body["weights"]} <= {"I", "love", "this", "great", "movie"}
+    assert "love" in body["supporting"] and "great" in body["supporting"]
+    assert not set(body["supporting"]) & set(body["opposing"])
+
+
+def test_explain_without_words_has_no_weights(client: TestClient) -> None:
+    response = client.post("/v1/explain", json={"text": "!!! ???"})
+    assert response.status_code == 200
+    assert response.json()["weights"] == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"), [({"text": " "}, 422), ({}, 422), ({"text": ["a"]}, 422), ({"text": "y" * 201}, 413)]
+)
+def test_explain_bad_input(client: TestClient, payload: dict[str, Any], code: int) -> None:
+    assert client.post("/v1/explain", json=payload).status_code == code
+
+
+def test_model_info(client: TestClient, model_dir: Any) -> None:
+    response = client.get("/v1/model")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["classes"] == ["neg", "pos"]
+    assert body["name"] == "tiny" and body["uri"] == str(model_dir)
+    assert body["version"] is None and body["metrics"] == {}
