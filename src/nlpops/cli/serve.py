@@ -26,6 +26,9 @@ def serve(
         float | None, typer.Option(help="Seconds between registry polls; 0 = never.")
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (Prometheus already counts them at /metrics).")
+    ] = False,
 ) -> None:
     """Serve ``--model`` with FastAPI: /v1/predict, /v1/explain, /v1/feedback, /metrics, /docs."""
     import uvicorn
@@ -40,7 +43,7 @@ def serve(
     }
     settings = get_settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
     typer.echo(f"serving {settings.model_uri} on http://{host}:{port} (docs: /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=access_log)
 
 
 if __name__ == "__main__":  # python -m nlpops.cli.serve --model ...
