@@ -238,6 +238,29 @@ def model_size_mb(folder: Path) -> float:
 
 
 # --- entry point -----------------------------------------------------------------------------------
+def known_rows(
+    model: ProbabilisticClassifier, texts: list[str], labels: list[str]
+) -> tuple[list[str], list[str]]:
+    """The texts and labels whose label the model knows (a binary model skips neutral rows)."""
+    if len(texts) != len(labels):
+        raise ValueError(f"got {len(texts)} texts but {len(labels)} labels")
+    classes = [str(c) for c in model.classes_]
+    known = set(classes)
+    keep = [i for i, label in enumerate(labels) if str(label) in known]
+    if not keep:
+        raise ValueError(f"none of the {len(labels)} labels is one of the model's classes {classes}")
+    return [texts[i] for i in keep], [str(labels[i]) for i in keep]
+
+
+def score_model(
+    model: ProbabilisticClassifier, texts: list[str], labels: list[str], positive_label: str | None = None
+) -> dict[str, float]:
+    """Overall metrics only (no slices, speed or plots) on the rows whose label the model knows."""
+    kept_texts, y_true = known_rows(model, texts, labels)
+    proba = np.asarray(model.predict_proba(kept_texts), dtype=float)
+    return compute_metrics(y_true, proba, [str(c) for c in model.classes_], positive_label)
+
+
 def evaluate_model(
     model: ProbabilisticClassifier,
     texts: list[str],
@@ -263,19 +286,12 @@ def evaluate_model(
         EvaluationResult: ``metrics`` holds the overall metrics, ``n_skipped``, ``slice_<name>_accuracy``
         and ``slice_<name>_macro_f1`` for each slice, and the latency metrics if measured.
     """
-    if len(texts) != len(labels):
-        raise ValueError(f"got {len(texts)} texts but {len(labels)} labels")
     classes = [str(c) for c in model.classes_]
-    known = set(classes)
-    keep = [i for i, label in enumerate(labels) if str(label) in known]
-    if not keep:
-        raise ValueError(f"none of the {len(labels)} labels is one of the model's classes {classes}")
-    kept_texts = [texts[i] for i in keep]
-    y_true = [str(labels[i]) for i in keep]
+    kept_texts, y_true = known_rows(model, texts, labels)
     proba = np.asarray(model.predict_proba(kept_texts), dtype=float)
     y_pred = np.asarray(classes)[proba.argmax(axis=1)]
     slices = slice_metrics(kept_texts, y_true, proba, classes)
-    n_skipped = len(labels) - len(keep)
+    n_skipped = len(labels) - len(y_true)
     metrics = {**compute_metrics(y_true, proba, classes, positive_label), "n_skipped": n_skipped}
     for name, row in slices.iterrows():
         metrics[f"slice_{name}_accuracy"] = float(row["accuracy"])

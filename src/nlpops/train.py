@@ -140,7 +140,7 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits) -> RunResult:
     """Fit, evaluate and log one planned run; returns its metrics and logged model URI."""
     import mlflow
 
-    from nlpops.evaluate import compute_metrics, evaluate_model, model_size_mb
+    from nlpops.evaluate import evaluate_model, model_size_mb, score_model
     from nlpops.tracking import log_model
 
     model = build_planned(run, cfg.preprocessing.lang)
@@ -158,12 +158,8 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits) -> RunResult:
         started = time.perf_counter()
         model.fit(splits.train["text"].tolist(), splits.train["label"].tolist())
         train_time = time.perf_counter() - started
-        val = _known(model, splits.val)
-        val_metrics = compute_metrics(
-            val["label"].tolist(),
-            model.predict_proba(val["text"].tolist()),
-            list(model.classes_),
-            cfg.positive_label,
+        val_metrics = score_model(
+            model, splits.val["text"].tolist(), splits.val["label"].tolist(), cfg.positive_label
         )
         folder = model.save(work / "model")
         result = evaluate_model(
@@ -182,11 +178,6 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits) -> RunResult:
         _log_evaluation(result, work)
         uri = log_model(model, folder, splits.test["text"].head(3).tolist())
     return RunResult(run.name, run.spec.kind, run.recipe, active.info.run_id, uri, metrics)
-
-
-def _known(model: TextClassifier, frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows whose label the model knows (a binary model skips neutral rows)."""
-    return frame[frame["label"].isin(set(model.classes_))]
 
 
 def _speed_ratios(results: list[RunResult]) -> None:
@@ -219,7 +210,7 @@ def run_training(
     notify: Notify | None = None,
 ) -> TrainingReport:
     """Train every planned run, pick the best by the validation metric, and apply the champion rule."""
-    from nlpops.evaluate import compute_metrics
+    from nlpops.evaluate import score_model
     from nlpops.tracking import register_and_promote, setup_tracking
 
     say = notify or (lambda _msg: None)
@@ -239,11 +230,10 @@ def run_training(
     best = max(results, key=lambda r: r.metrics.get(f"val_{cfg.metric}", float("-inf")))
 
     def scorer(model: TextClassifier) -> float:
-        test = _known(model, splits.test)
-        proba = model.predict_proba(test["text"].tolist())
-        return compute_metrics(test["label"].tolist(), proba, list(model.classes_), cfg.positive_label)[
-            cfg.metric
-        ]
+        test = score_model(
+            model, splits.test["text"].tolist(), splits.test["label"].tolist(), cfg.positive_label
+        )
+        return test[cfg.metric]
 
     promotion = register_and_promote(
         cfg.registered_model,

@@ -21,6 +21,7 @@ from nlpops.evaluate import (
     measure_latency,
     model_size_mb,
     per_class_report,
+    score_model,
     slice_metrics,
 )
 from nlpops.plots import comparison_plots, save_plots
@@ -297,3 +298,14 @@ def test_comparison_plots_tolerates_nan_and_is_exported_by_evaluate(tmp_path: Pa
     )
     for path in comparison_plots(results, tmp_path):
         assert_png(path)
+
+
+def test_score_model_skips_unknown_labels_like_evaluate_model() -> None:
+    texts = ["good one", "bad one", "meh", "good again", "bad again"]
+    labels = ["pos", "neg", "neutral", "pos", "pos"]
+    scores = score_model(FakeModel(), texts, labels)
+    assert scores["n"] == 4 and scores["accuracy"] == 0.75
+    full = evaluate_model(FakeModel(), texts, labels, measure_speed=False)
+    assert full.n_skipped == 1 and full.metrics["accuracy"] == scores["accuracy"]
+    with pytest.raises(ValueError, match="none of the 1 labels"):
+        score_model(FakeModel(), ["x"], ["neutral"])
