@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND ?= Agg
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format clean
+.PHONY: help install browser demo test test-fast lint format clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -27,7 +27,15 @@ demo: $(STAMP) ## Train and compare the models on the shipped sample, then print
 	$(BIN)/nlpops compare --experiment demo --out reports/demo
 	@echo "Serve the champion:  $(BIN)/nlpops serve --model models:/demo@champion --port 8000"
 
-test: $(STAMP) ## Run the whole test suite with coverage
+browser: ## Install Debian's chromium (+ emoji font) for tests/e2e when missing; they skip if this fails
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium for the browser tests (log: /tmp/nlpops-chromium.log)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium fonts-noto-color-emoji; } >/tmp/nlpops-chromium.log 2>&1 \
+		|| echo "chromium could not be installed; tests/e2e will be skipped (see /tmp/nlpops-chromium.log)"; \
+	fi
+
+test: $(STAMP) browser ## Run the whole test suite with coverage (browser tests included)
 	$(BIN)/python -m pytest -q --cov --cov-report=term:skip-covered
 
 test-fast: $(STAMP) ## Only tests/code (seconds)

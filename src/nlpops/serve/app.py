@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from nlpops import __version__
@@ -17,7 +18,7 @@ from nlpops.serve.alerts import Alerter, AlertRule, channels_from_settings
 from nlpops.serve.db import Store
 from nlpops.serve.metrics import Metrics
 from nlpops.serve.model_holder import ModelHolder, poll_forever
-from nlpops.serve.routes import admin, feedback, health, predict
+from nlpops.serve.routes import admin, feedback, health, pages, predict, stats
 from nlpops.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def create_app(
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(InterfaceError, _database_down)
     app.add_exception_handler(Exception, _unexpected)
-    for module in (predict, feedback, admin, health):
+    for module in (predict, feedback, admin, health, stats, pages):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

@@ -21,11 +21,17 @@ from sqlalchemy import (
     ForeignKey,
     String,
     Text,
+    case,
     create_engine,
     event,
+    func,
+    select,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -162,3 +168,63 @@ class Store:
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+# --- dashboard aggregates (GET /v1/stats) -----------------------------------------------------
+class hour_of(FunctionElement[str]):  # noqa: N801 - a SQL function, named like one
+    """The UTC hour of a timestamp as text ``YYYY-MM-DDTHH:00``, compiled per dialect.
+
+    SQLite has no ``date_trunc`` and PostgreSQL no ``strftime``; both give the same text, so the
+    grouping and its parsing are one code path.
+    """
+
+    type = String()
+    name = "hour_of"
+    inherit_cache = True
+
+
+@compiles(hour_of)
+def _hour_of_postgresql(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
+    # timestamptz -> UTC wall time first, whatever the session's TimeZone is
+    return (
+        f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:00')"
+    )
+
+
+@compiles(hour_of, "sqlite")
+def _hour_of_sqlite(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strftime('%Y-%m-%dT%H:00', {compiler.process(element.clauses, **kw)})"
+
+
+def predictions_by_hour(session: Session, since: datetime, until: datetime) -> list[tuple[str, str, int]]:
+    """Count the predictions made in ``[since, until)`` per UTC hour and label: (hour, label, count)."""
+    hour = hour_of(Prediction.created_at)
+    query = (
+        select(hour, Prediction.label, func.count())
+        .where(Prediction.created_at >= since, Prediction.created_at < until)
+        .group_by(hour, Prediction.label)
+    )
+    return [(str(h), str(label), int(n)) for h, label, n in session.execute(query).tuples()]
+
+
+def feedback_by_hour(session: Session, since: datetime, until: datetime) -> list[tuple[str, int, int]]:
+    """Count the feedback given in ``[since, until)`` per UTC hour: (hour, total, correct)."""
+    hour = hour_of(Feedback.created_at)
+    correct = func.sum(case((Feedback.correct, 1), else_=0))
+    query = (
+        select(hour, func.count(), correct)
+        .where(Feedback.created_at >= since, Feedback.created_at < until)
+        .group_by(hour)
+    )
+    return [(str(h), int(n), int(ok or 0)) for h, n, ok in session.execute(query).tuples()]
+
+
+def alerts_between(session: Session, since: datetime, until: datetime, limit: int = 50) -> list[Alert]:
+    """The alerts fired in ``[since, until)``, newest first."""
+    query = (
+        select(Alert)
+        .where(Alert.created_at >= since, Alert.created_at < until)
+        .order_by(Alert.created_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -175,3 +175,44 @@ class Readiness(BaseModel):
     model_loaded: bool
     database: bool
     reason: str | None = None
+
+
+# --- dashboard statistics (GET /v1/stats) -----------------------------------------------------
+class HourStats(BaseModel):
+    """What happened in one UTC hour."""
+
+    hour: datetime = Field(description="Start of the hour, UTC.")
+    predictions: dict[str, int] = Field(description="Predictions made, per label (every label, zeros too).")
+    total: int = Field(description="Predictions made, all labels.")
+    negative_share: float | None = Field(description="Share of the negative label; None without predictions.")
+    feedback: int = Field(description="Verdicts given in this hour.")
+    feedback_correct: int = Field(description="Verdicts saying the prediction was right.")
+    accuracy: float | None = Field(description="feedback_correct / feedback; None without feedback.")
+
+
+class AlertSummary(BaseModel):
+    """An alert as the dashboard shows it (no id: nothing to act on without the admin key)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    created_at: datetime
+    rule: str
+    message: str
+    incorrect_count: int
+    window_min: float
+
+
+class StatsResponse(BaseModel):
+    """Aggregates of the last ``hours`` hours, one bucket per UTC hour, oldest first."""
+
+    since: datetime = Field(description="Start of the first bucket (inclusive), UTC.")
+    until: datetime = Field(description="End of the last bucket (exclusive), UTC.")
+    hours: int
+    labels: list[str] = Field(description="The model's classes first, then other labels seen.")
+    negative_label: str | None = Field(description="The label counted as negative, if one is known.")
+    buckets: list[HourStats]
+    total_predictions: int
+    negative_share: float | None
+    total_feedback: int
+    accuracy: float | None
+    alerts: list[AlertSummary] = Field(description="Alerts fired in the period, newest first (at most 50).")

@@ -1,0 +1,205 @@
+/* The classify page: texts -> labels with probability bars, highlighted words, feedback; CSV files. */
+"use strict";
+
+(() => {
+  const { config, t, post, chunked, toneOf, showError, percent } = window.nlpops;
+  const $ = (id) => document.getElementById(id);
+  const WORD = /([\p{L}\p{M}\p{N}_]+)/u; // Python's \w, as LIME splits words
+  const FAINT = 0.15; // words under 15% of the strongest weight are noise: not highlighted nor listed
+
+  /** Predictions for every text, max_batch texts per request, in order; `onChunk(done, so far)`. */
+  async function predictAll(texts, onChunk = () => {}) {
+    const predictions = [];
+    for (const chunk of chunked(texts, config.max_batch)) {
+      const body = await post("/v1/predict", { texts: chunk });
+      predictions.push(...body.predictions);
+      onChunk(predictions.length, predictions);
+    }
+    return predictions;
+  }
+
+  // --- one result card ---------------------------------------------------------------------------
+  function renderBars(container, probabilities) {
+    const ranked = Object.entries(probabilities).sort((a, b) => b[1] - a[1]);
+    for (const [label, p] of ranked) {
+      const row = document.createElement("div");
+      row.className = "bar-row";
+      row.setAttribute("role", "meter");
+      row.setAttribute("aria-valuemin", "0");
+      row.setAttribute("aria-valuemax", "100");
+      row.setAttribute("aria-valuenow", (p * 100).toFixed(1));
+      row.setAttribute("aria-label", t("probability_of", { label, p: percent.format(p) }));
+      row.innerHTML = '<span class="bar-name" aria-hidden="true"></span><span class="bar" aria-hidden="true">' +
+        '<span class="bar-fill"></span></span><span class="bar-value" aria-hidden="true"></span>';
+      row.querySelector(".bar-name").textContent = label;
+      row.querySelector(".bar-fill").classList.add(`tone-${toneOf(label)}`);
+      row.querySelector(".bar-fill").style.width = `${(p * 100).toFixed(1)}%`;
+      row.querySelector(".bar-value").textContent = percent.format(p);
+      container.append(row);
+    }
+  }
+
+  /** Green/red legend: green always leans away from the negative label when the model has one. */
+  function legendFor(label, classes) {
+    const negative = config.negative_label;
+    if (negative && classes.length === 2 && classes.includes(negative)) {
+      return t("legend_pair", { green: classes.find((c) => c !== negative), red: negative });
+    }
+    return t(label === negative ? "legend_towards_negative" : "legend_towards", { label });
+  }
+
+  /** The words that count: |weight| at least FAINT of the strongest one. */
+  function salient(weights) {
+    const strongest = Math.max(...weights.map((w) => Math.abs(w.weight)), 0);
+    return weights.filter((w) => strongest > 0 && Math.abs(w.weight) >= FAINT * strongest);
+  }
+
+  /** Wrap each salient word of `text` in a green or red mark, stronger for heavier words. */
+  function highlight(paragraph, text, weights, sign) {
+    const byWord = new Map(weights.map((w) => [w.word, w.weight * sign]));
+    const strongest = Math.max(...weights.map((w) => Math.abs(w.weight)));
+    paragraph.textContent = "";
+    for (const part of text.split(WORD)) {
+      const score = byWord.get(part);
+      if (!score) {
+        paragraph.append(part);
+        continue;
+      }
+      const mark = document.createElement("mark");
+      const level = Math.max(1, Math.ceil((3 * Math.abs(score)) / strongest));
+      mark.className = `word ${score > 0 ? "word-pos" : "word-neg"} strength-${level}`;
+      mark.textContent = part;
+      mark.title = t("word_weight", { word: part, weight: (score > 0 ? "+" : "") + score.toFixed(3) });
+      paragraph.append(mark);
+    }
+  }
+
+  async function explainInto(card, text, prediction) {
+    const legend = card.querySelector(".legend");
+    const words = card.querySelector(".words");
+    try {
+      const body = await post("/v1/explain", { text });
+      const kept = salient(body.weights);
+      const names = new Set(kept.map((w) => w.word));
+      const [pro, con] = [body.supporting, body.opposing].map((list) => list.filter((w) => names.has(w)));
+      const sign = body.label === config.negative_label ? -1 : 1; // weights lean towards the predicted label
+      highlight(card.querySelector(".result-text"), text, kept, sign);
+      legend.textContent = kept.length ? legendFor(body.label, Object.keys(prediction.probabilities)) : t("no_words");
+      const parts = [t("words_for", { label: body.label, words: pro.join(", ") || "—" })];
+      if (con.length) parts.push(t("words_against", { words: con.join(", ") }));
+      words.textContent = kept.length ? parts.join(" · ") : "";
+    } catch (err) {
+      legend.textContent = err.message;
+      legend.classList.add("error-text");
+    }
+  }
+
+  // --- feedback ----------------------------------------------------------------------------------
+  function feedbackOptions(card, prediction) {
+    const options = card.querySelector(".fb-options");
+    const others = Object.keys(prediction.probabilities).filter((c) => c !== prediction.label);
+    others.forEach((label, i) => {
+      const option = document.createElement("label");
+      option.className = "choice";
+      option.innerHTML = '<input type="radio">';
+      const input = option.querySelector("input");
+      Object.assign(input, { name: `right-${prediction.prediction_id}`, value: label, checked: i === 0 });
+      option.append(` ${label}`);
+      options.append(option);
+    });
+  }
+
+  function setupFeedback(card, prediction) {
+    const [yes, no, send, cancel] = [".fb-yes", ".fb-no", ".fb-send", ".fb-cancel"].map((s) => card.querySelector(s));
+    const choice = card.querySelector(".fb-choice");
+    const status = card.querySelector(".fb-status");
+    card.querySelector(".feedback-question").textContent = t("was_it_right");
+    yes.setAttribute("aria-label", t("feedback_yes"));
+    yes.title = t("feedback_yes");
+    no.setAttribute("aria-label", t("feedback_no"));
+    no.title = t("feedback_no");
+    no.setAttribute("aria-expanded", "false");
+    choice.querySelector("legend").textContent = t("right_label");
+    send.textContent = t("send");
+    cancel.textContent = t("cancel");
+    feedbackOptions(card, prediction);
+    const toggleChoice = (open) => {
+      choice.hidden = !open;
+      no.setAttribute("aria-expanded", String(open));
+      (open ? choice.querySelector("input:checked") || send : no).focus();
+    };
+    async function save(correct, label) {
+      [yes, no, send, cancel].forEach((b) => (b.disabled = true));
+      (correct ? yes : no).classList.add("chosen");
+      status.className = "status fb-status";
+      status.textContent = t("saving");
+      try {
+        await post("/v1/feedback", { prediction_id: prediction.prediction_id, correct, label });
+        choice.hidden = true;
+        status.textContent = correct ? t("saved_correct") : t("saved_incorrect", { label });
+        status.classList.add("saved");
+      } catch (err) {
+        status.textContent = err.message;
+        status.classList.add("error-text");
+        (correct ? yes : no).classList.remove("chosen");
+        [yes, no, send, cancel].forEach((b) => (b.disabled = false));
+      }
+    }
+    yes.addEventListener("click", () => save(true, null));
+    no.addEventListener("click", () => toggleChoice(choice.hidden));
+    cancel.addEventListener("click", () => toggleChoice(false));
+    choice.addEventListener("keydown", (event) => event.key === "Escape" && toggleChoice(false));
+    send.addEventListener("click", () => save(false, choice.querySelector("input:checked")?.value ?? null));
+  }
+
+  function renderCard(text, prediction, index) {
+    const card = $("result-template").content.firstElementChild.cloneNode(true);
+    card.querySelector(".result-text").textContent = text;
+    const badge = card.querySelector(".badge");
+    badge.textContent = prediction.label;
+    badge.classList.add(`tone-${toneOf(prediction.label)}`);
+    renderBars(card.querySelector(".bars"), prediction.probabilities);
+    const explained = index < config.explained_lines;
+    card.querySelector(".legend").textContent = explained ? t("explaining") : t("not_explained", { n: config.explained_lines });
+    setupFeedback(card, prediction);
+    return card;
+  }
+
+  // --- the text form -----------------------------------------------------------------------------
+  async function onSubmit(event) {
+    event.preventDefault();
+    const texts = $("texts").value.split(/\r?\n/).filter((line) => line.trim());
+    showError($("predict-error"), "");
+    if (!texts.length) {
+      showError($("predict-error"), t("nothing_to_classify"));
+      $("texts").focus();
+      return;
+    }
+    const results = $("results");
+    $("predict-button").disabled = true;
+    $("predict-status").textContent = t("classifying");
+    results.setAttribute("aria-busy", "true");
+    try {
+      const predictions = await predictAll(texts);
+      const cards = predictions.map((p, i) => renderCard(texts[i], p, i));
+      results.replaceChildren(...cards);
+      results.setAttribute("aria-busy", "false");
+      $("predict-status").textContent = t("results_count", { n: cards.length });
+      for (let i = 0; i < Math.min(cards.length, config.explained_lines); i += 1) {
+        await explainInto(cards[i], texts[i], predictions[i]); // one at a time: LIME is CPU-bound
+      }
+    } catch (err) {
+      $("predict-status").textContent = "";
+      showError($("predict-error"), err.message);
+    } finally {
+      results.setAttribute("aria-busy", "false");
+      $("predict-button").disabled = false;
+    }
+  }
+
+  $("predict-form").addEventListener("submit", onSubmit);
+  $("texts").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("predict-form").requestSubmit();
+  });
+  window.nlpopsClassify = { predictAll };
+})();

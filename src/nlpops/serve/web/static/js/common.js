@@ -1,0 +1,66 @@
+/* Shared by the nlpops pages: configuration, UI strings, API calls whose errors read as plain words. */
+"use strict";
+
+window.nlpops = (() => {
+  const config = JSON.parse(document.getElementById("nlpops-config").textContent);
+  const PLAIN_ERRORS = { 404: "err_404", 413: "err_413", 422: "err_422", 503: "err_503" };
+  const POSITIVE = /^(pos|positive|positif|positive|satisfait|satisfied)$/i;
+  const NEUTRAL = /^(neutral|neutre)$/i;
+
+  /** The UI string `key` with its `{name}` placeholders filled from `values`. */
+  function t(key, values = {}) {
+    const text = config.messages[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
+  }
+
+  /** What the API said went wrong: FastAPI's `detail`, a string or pydantic's list of errors. */
+  function detailOf(body) {
+    if (!body || body.detail === undefined) return "";
+    if (Array.isArray(body.detail)) return body.detail.map((item) => item.msg).join("; ");
+    return String(body.detail);
+  }
+
+  /** Call the JSON API; throws an Error whose message is ready to show to the user. */
+  async function api(path, options = {}) {
+    let response;
+    try {
+      response = await fetch(config.base + path, {
+        ...options,
+        headers: { Accept: "application/json", "Content-Type": "application/json" },
+      });
+    } catch (err) {
+      throw new Error(t("err_network"));
+    }
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      const key = PLAIN_ERRORS[response.status] || "err_other";
+      throw new Error(t(key, { detail: detailOf(body), status: response.status }));
+    }
+    return body;
+  }
+
+  const post = (path, payload) => api(path, { method: "POST", body: JSON.stringify(payload) });
+
+  /** Consecutive slices of at most `size` items (the API takes max_batch texts a request). */
+  function chunked(items, size) {
+    const out = [];
+    for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+    return out;
+  }
+
+  /** How a label is coloured: "neg", "pos", "neutral" or "other". */
+  function toneOf(label) {
+    if (config.negative_label && label === config.negative_label) return "neg";
+    if (POSITIVE.test(label)) return "pos";
+    return NEUTRAL.test(label) ? "neutral" : "other";
+  }
+
+  /** Show `message` in an alert box, or hide the box when the message is empty. */
+  function showError(box, message) {
+    box.textContent = message;
+    box.hidden = !message;
+  }
+
+  const percent = new Intl.NumberFormat(config.lang, { style: "percent", maximumFractionDigits: 1 });
+  return { config, t, api, post, chunked, toneOf, showError, percent };
+})();

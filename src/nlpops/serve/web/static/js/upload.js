@@ -1,0 +1,124 @@
+/* The CSV section of the classify page: pick a file and its text column, classify, show, download. */
+"use strict";
+
+(() => {
+  const { config, t, showError, toneOf, percent } = window.nlpops;
+  const { parse, serialize } = window.nlpopsCsv;
+  const { predictAll } = window.nlpopsClassify;
+  const $ = (id) => document.getElementById(id);
+  const TEXT_COLUMNS = /^(text|texte|tweet|message|content|contenu|comment|commentaire)$/i;
+  const SHOWN_ROWS = 200; // a longer table slows the page; the download has every row
+  let table = null; // {header, rows} of the chosen file
+  let downloadUrl = null;
+
+  async function onFile() {
+    const file = $("csv-file").files[0];
+    showError($("csv-error"), "");
+    $("csv-output").hidden = true;
+    $("csv-button").disabled = true;
+    $("csv-column-field").hidden = true;
+    $("csv-info").textContent = "";
+    if (!file) return;
+    try {
+      table = parse(await file.text());
+    } catch (err) {
+      showError($("csv-error"), t("err_csv", { detail: err.message }));
+      return;
+    }
+    const select = $("csv-column");
+    select.replaceChildren(...table.header.map((name, i) => new Option(name, String(i))));
+    const guess = table.header.findIndex((name) => TEXT_COLUMNS.test(name.trim()));
+    select.value = String(Math.max(guess, 0));
+    $("csv-column-field").hidden = false;
+    $("csv-info").textContent = table.rows.length
+      ? t("csv_rows", { rows: table.rows.length, cols: table.header.length }) : t("csv_empty");
+    $("csv-button").disabled = !table.rows.length;
+  }
+
+  /** One outcome per row; blank and over-long texts are skipped here, or they would fail a whole batch. */
+  function outcomesOf(column) {
+    return table.rows.map((row, index) => {
+      const text = row[column] ?? "";
+      let skipped = null;
+      if (!text.trim()) skipped = t("skipped_empty");
+      else if (text.length > config.max_text_chars) skipped = t("skipped_long", { max: config.max_text_chars });
+      return { index, row, text, skipped, prediction: null };
+    });
+  }
+
+  function cell(tr, text, className = "") {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (className) td.className = className;
+    tr.append(td);
+    return td;
+  }
+
+  function renderTable(outcomes) {
+    const rows = outcomes.slice(0, SHOWN_ROWS).map((o) => {
+      const tr = document.createElement("tr");
+      cell(tr, String(o.index + 1), "num");
+      cell(tr, o.text, "text-cell");
+      const labelCell = cell(tr, "");
+      if (o.prediction) {
+        const badge = document.createElement("span");
+        badge.className = `badge small tone-${toneOf(o.prediction.label)}`;
+        badge.textContent = o.prediction.label;
+        labelCell.append(badge);
+      } else labelCell.textContent = o.skipped ?? "—";
+      cell(tr, o.prediction ? percent.format(o.prediction.probabilities[o.prediction.label]) : "", "num");
+      return tr;
+    });
+    $("csv-table").tBodies[0].replaceChildren(...rows);
+    $("csv-showing").textContent = outcomes.length > SHOWN_ROWS
+      ? t("csv_showing", { shown: SHOWN_ROWS, total: outcomes.length }) : "";
+  }
+
+  /** The file's own columns, then the prediction; `note` says why a row was skipped. */
+  function offerDownload(outcomes) {
+    const header = [...table.header, "predicted_label", "probability", "prediction_id", "note"];
+    const rows = outcomes.map((o) => {
+      const p = o.prediction;
+      const cells = table.header.map((_, i) => o.row[i] ?? "");
+      return [...cells, p?.label ?? "", p ? p.probabilities[p.label].toFixed(4) : "", p?.prediction_id ?? "", o.skipped ?? ""];
+    });
+    if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+    downloadUrl = URL.createObjectURL(new Blob([serialize(header, rows)], { type: "text/csv;charset=utf-8" }));
+    const name = ($("csv-file").files[0]?.name || "texts.csv").replace(/\.\w+$/, "");
+    Object.assign($("csv-download"), { href: downloadUrl, download: `${name}-predictions.csv` });
+  }
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    if (!table) return;
+    const outcomes = outcomesOf(Number($("csv-column").value));
+    const todo = outcomes.filter((o) => !o.skipped);
+    const progress = $("csv-progress");
+    Object.assign(progress, { max: Math.max(todo.length, 1), value: 0 });
+    $("csv-progress-box").hidden = false;
+    $("csv-button").disabled = true;
+    showError($("csv-error"), "");
+    let predicted = []; // kept when a later batch fails: the rows done so far are still shown
+    const report = (done, soFar = []) => {
+      predicted = soFar;
+      progress.value = done;
+      $("csv-status").textContent = t("csv_status", { done, total: todo.length });
+    };
+    report(0);
+    try {
+      await predictAll(todo.map((o) => o.text), report);
+      $("csv-status").textContent = t("csv_done", { done: todo.length, skipped: outcomes.length - todo.length });
+    } catch (err) {
+      showError($("csv-error"), err.message);
+    } finally {
+      predicted.forEach((p, i) => (todo[i].prediction = p));
+      renderTable(outcomes);
+      offerDownload(outcomes);
+      $("csv-output").hidden = false;
+      $("csv-button").disabled = false;
+    }
+  }
+
+  $("csv-file").addEventListener("change", onFile);
+  $("csv-form").addEventListener("submit", onSubmit);
+})();

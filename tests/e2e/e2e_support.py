@@ -1,0 +1,96 @@
+"""Support for the browser tests: a small real model, a real server process, screenshots.
+
+Kept out of conftest so the tests can import it (the folder is on ``sys.path`` under pytest).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pandas as pd
+
+from nlpops.models.classical import TfidfLogReg
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "sample" / "sentiment140_sample.csv"
+SCREENSHOTS = ROOT / "reports" / "e2e"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
+MAX_BATCH = 4  # small, so a 9-row CSV needs three requests and the chunking is exercised
+SAVED: list[Path] = []  # screenshots taken in this session, listed at the end of the run
+
+
+def train_small_model(folder: Path) -> Path:
+    """Word TF-IDF + logistic regression on the shipped Sentiment140 sample (about a second)."""
+    data = pd.read_csv(SAMPLE).dropna()
+    data = data[data["label"].isin(["negative", "positive"])]
+    model = TfidfLogReg(char_ngram_range=None)  # words only: fast to fit and to explain
+    model.fit(data["text"].tolist(), data["label"].tolist())
+    return model.save(folder)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running API process."""
+
+    url: str
+    database_url: str
+
+
+@contextmanager
+def run_server(model_dir: Path, workdir: Path) -> Iterator[Server]:
+    """``uvicorn nlpops.serve.app:create_app`` in a subprocess on SQLite, as ``nlpops serve`` runs it."""
+    port = free_port()
+    database_url = f"sqlite:///{workdir / 'serve.db'}"
+    env = {
+        **os.environ,
+        "NLPOPS_MODEL_URI": str(model_dir),
+        "NLPOPS_DATABASE_URL": database_url,
+        "NLPOPS_RELOAD_INTERVAL_S": "0",
+        "NLPOPS_MODEL_CACHE_DIR": str(workdir / "cache"),
+        "NLPOPS_MAX_BATCH": str(MAX_BATCH),
+        "NLPOPS_EXPLAIN_SAMPLES": "200",
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "nlpops.serve.app:create_app", "--factory"]
+    cmd += ["--port", str(port), "--no-access-log"]
+    log_path = workdir / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_ready(url, proc, log_path)
+            yield Server(url, database_url)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 60) -> None:
+    """Poll ``/ready`` until 200; fail with the server's log if it dies or takes too long."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server not ready after {timeout_s}s:\n{log.read_text()}")
