@@ -12,10 +12,10 @@ A config names its data, split, preprocessing recipe, metric, registered model n
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nlpops.models.registry import MODEL_KINDS
 from nlpops.settings import get_settings
@@ -76,6 +76,35 @@ class ModelSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+class FloatSpace(_Strict):
+    """A float hyperparameter drawn from [low, high], on a log scale if ``log``."""
+
+    type: Literal["float"]
+    low: float
+    high: float
+    log: bool = False
+
+
+class IntSpace(_Strict):
+    """An integer hyperparameter drawn from [low, high] by ``step``."""
+
+    type: Literal["int"]
+    low: int
+    high: int
+    step: int = Field(1, ge=1)
+    log: bool = False
+
+
+class CategoricalSpace(_Strict):
+    """A hyperparameter drawn from a list of choices (any YAML value: null, a list, a string…)."""
+
+    type: Literal["categorical"]
+    choices: list[Any] = Field(min_length=1)
+
+
+SearchSpace = Annotated[FloatSpace | IntSpace | CategoricalSpace, Field(discriminator="type")]
+
+
 class RunConfig(_Strict):
     """A whole use case: data → split → preprocessing → models → metric → registry name."""
 
@@ -87,6 +116,21 @@ class RunConfig(_Strict):
     metric: Literal["accuracy", "macro_f1", "roc_auc", "pr_auc"] = "macro_f1"
     positive_label: str | None = None
     models: dict[str, ModelSpec] = Field(min_length=1)
+    search: dict[str, dict[str, SearchSpace]] = Field(
+        default_factory=dict, description="Model name -> hyperparameter -> search space (nlpops tune)."
+    )
+
+    @model_validator(mode="after")
+    def _check_search(self) -> RunConfig:
+        for model, space in self.search.items():
+            if model not in self.models:
+                raise ValueError(f"search.{model}: no model {model!r} in models ({', '.join(self.models)})")
+            for param, dist in space.items():
+                if isinstance(dist, FloatSpace | IntSpace) and dist.low >= dist.high:
+                    raise ValueError(f"search.{model}.{param}: low ({dist.low}) must be < high ({dist.high})")
+                if isinstance(dist, FloatSpace | IntSpace) and dist.log and dist.low <= 0:
+                    raise ValueError(f"search.{model}.{param}: a log scale needs low > 0")
+        return self
 
     def data_path(self) -> Path:
         """The data file, with ``{data_dir}`` expanded from the settings."""

@@ -136,14 +136,37 @@ def _log_evaluation(result: Any, folder: Path) -> None:
         mlflow.log_artifact(str(plot), artifact_path="plots")
 
 
-def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits) -> RunResult:
-    """Fit, evaluate and log one planned run; returns its metrics and logged model URI."""
+def log_history(model: TextClassifier) -> None:
+    """Log a model's per-epoch ``history_`` (the deep models keep one) as MLflow step metrics.
+
+    Named ``epoch_train_loss`` / ``epoch_val_loss`` / ``epoch_val_accuracy``: a plain ``val_accuracy``
+    at steps 1..n would hide the run's final ``val_accuracy`` (MLflow shows the latest step).
+    """
+    import mlflow
+
+    for row in getattr(model, "history_", None) or []:
+        keys = ("train_loss", "val_loss", "val_accuracy")
+        values = {f"epoch_{k}": float(row[k]) for k in keys if k in row and row[k] == row[k]}  # skip NaN
+        mlflow.log_metrics(values, step=int(row["epoch"]))
+
+
+def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits, refit: bool = False) -> RunResult:
+    """Fit, evaluate and log one planned run; returns its metrics and logged model URI.
+
+    Args:
+        cfg: the run config.
+        run: the model (and recipe) to train.
+        splits: train/val/test frames.
+        refit: fit on train + validation (after tuning); no ``val_*`` metrics are then logged,
+            since the validation rows were seen in training.
+    """
     import mlflow
 
     from nlpops.evaluate import evaluate_model, model_size_mb, score_model
     from nlpops.tracking import log_model
 
     model = build_planned(run, cfg.preprocessing.lang)
+    fit_on = pd.concat([splits.train, splits.val]) if refit else splits.train
     with mlflow.start_run(run_name=run.label) as active, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         mlflow.set_tags(
@@ -152,14 +175,20 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits) -> RunResult:
                 "kind": run.spec.kind,
                 "recipe": run.recipe or "-",
                 "split_hash": splits.test_hash,
+                "fit_on": "train+val" if refit else "train",
             }
         )
         mlflow.log_params(_flat_params(model))
         started = time.perf_counter()
-        model.fit(splits.train["text"].tolist(), splits.train["label"].tolist())
+        model.fit(fit_on["text"].tolist(), fit_on["label"].tolist())
         train_time = time.perf_counter() - started
-        val_metrics = score_model(
-            model, splits.val["text"].tolist(), splits.val["label"].tolist(), cfg.positive_label
+        log_history(model)
+        val_metrics = (
+            {}
+            if refit
+            else score_model(
+                model, splits.val["text"].tolist(), splits.val["label"].tolist(), cfg.positive_label
+            )
         )
         folder = model.save(work / "model")
         result = evaluate_model(
@@ -210,8 +239,7 @@ def run_training(
     notify: Notify | None = None,
 ) -> TrainingReport:
     """Train every planned run, pick the best by the validation metric, and apply the champion rule."""
-    from nlpops.evaluate import score_model
-    from nlpops.tracking import register_and_promote, setup_tracking
+    from nlpops.tracking import setup_tracking
 
     say = notify or (lambda _msg: None)
     plan = plan_runs(cfg, models, recipes)
@@ -228,6 +256,13 @@ def run_training(
         say(f"done {run.label}: test {cfg.metric}={score:.4f}")
     _speed_ratios(results)
     best = max(results, key=lambda r: r.metrics.get(f"val_{cfg.metric}", float("-inf")))
+    return TrainingReport(results, best, promote(cfg, best, splits), splits)
+
+
+def promote(cfg: RunConfig, best: RunResult, splits: Splits) -> Any:
+    """Register ``best`` under the config's model name; the champion alias moves only on improvement."""
+    from nlpops.evaluate import score_model
+    from nlpops.tracking import register_and_promote
 
     def scorer(model: TextClassifier) -> float:
         test = score_model(
@@ -235,7 +270,7 @@ def run_training(
         )
         return test[cfg.metric]
 
-    promotion = register_and_promote(
+    return register_and_promote(
         cfg.registered_model,
         best.model_uri,
         best.run_id,
@@ -244,4 +279,3 @@ def run_training(
         splits.test_hash,
         scorer,
     )
-    return TrainingReport(results, best, promotion, splits)

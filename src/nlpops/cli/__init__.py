@@ -7,6 +7,7 @@ import typer
 from nlpops.cli import data as data_cli
 from nlpops.cli import models as models_cli
 from nlpops.cli import serve as serve_cli
+from nlpops.cli import tune as tune_cli
 
 app = typer.Typer(
     name="nlpops",
@@ -19,6 +20,7 @@ app.command("train")(models_cli.train)
 app.command("compare")(models_cli.compare)
 app.command("evaluate")(models_cli.evaluate)
 app.command("predict")(models_cli.predict)
+app.command("tune")(tune_cli.tune)
 
 app.command("serve")(serve_cli.serve)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +36,16 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     """Base class: subclasses implement ``_fit(texts, y)`` and ``_predict_proba(texts)``.
 
     ``y`` reaches ``_fit`` as integer indices into ``classes_``, so every model is multi-class.
+    Models that train in epochs call ``epoch_callback(epoch, {"val_loss": …, "val_accuracy": …})``
+    after each one when it is set (the tuner uses it to prune); it is not a hyperparameter.
 
     >>> from nlpops.models import build_model
     >>> clf = build_model("tfidf_lr", {}).fit(["good", "bad"] * 5, ["pos", "neg"] * 5)
     >>> clf.predict("so good")[0]
     'pos'
     """
+
+    epoch_callback: Callable[[int, dict[str, float]], None] | None = None
 
     def fit(self, X: str | Iterable[Any], y: Sequence[Any]) -> TextClassifier:
         """Learn the label set and fit the model on raw texts."""
