@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from nlpops.serve.db import Prediction, Store
-from nlpops.serve.deps import get_store
+from nlpops.serve.writer import PredictionWriter
 
 
 def _rows(app: FastAPI) -> list[Prediction]:
+    assert app.state.writer.flush()  # predictions are written behind the answer
     with app.state.store.session_factory() as session:
         return list(session.scalars(select(Prediction)))
 
@@ -90,13 +91,16 @@ def test_predict_batch_too_big_is_413(client: TestClient) -> None:
 def test_predict_answers_when_the_database_is_down(
     client: TestClient, app: FastAPI, down_store: Store
 ) -> None:
-    app.dependency_overrides[get_store] = lambda: down_store
+    healthy = app.state.writer
+    app.state.writer = PredictionWriter(down_store, retry_delay_s=0)
     response = client.post("/v1/predict", json={"text": "I love this"})
     assert response.status_code == 200
     assert response.json()["predictions"][0]["label"] == "pos"
-    app.dependency_overrides.clear()
+    assert app.state.writer.flush() and app.state.writer.lost == 1  # retried once, then counted lost
+    app.state.writer.close()
+    app.state.writer = healthy
     assert client.post("/v1/predict", json={"text": "back again"}).status_code == 200
-    assert len(_rows(app)) == 1  # only the second one could be stored
+    assert [r.text for r in _rows(app)] == ["back again"]
 
 
 def test_explain_names_the_words(client: TestClient) -> None:

@@ -15,10 +15,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from nlpops import __version__
 from nlpops.serve.alerts import Alerter, AlertRule, channels_from_settings
+from nlpops.serve.batcher import MicroBatcher
 from nlpops.serve.db import Store
-from nlpops.serve.metrics import Metrics
+from nlpops.serve.metrics import Metrics, MetricsMiddleware
 from nlpops.serve.model_holder import ModelHolder, poll_forever
 from nlpops.serve.routes import admin, feedback, health, pages, predict, stats
+from nlpops.serve.writer import PredictionWriter
 from nlpops.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     holder: ModelHolder = app.state.holder
     app.state.store = store = Store(settings.database_url)
     await asyncio.to_thread(store.check)  # a database down now is retried by GET /ready
+    app.state.writer = writer = PredictionWriter(store)
+    writer.start()
     if holder.current is None:
         await asyncio.to_thread(holder.load_initial)
     poller = None
@@ -41,6 +45,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
+    await app.state.batcher.close()
+    await asyncio.to_thread(writer.close)  # the queued predictions are written before the engine closes
     store.close()
 
 
@@ -88,7 +94,8 @@ def create_app(
     app.state.alerter = alerter or Alerter(
         AlertRule.from_settings(settings), channels_from_settings(settings)
     )
-    app.middleware("http")(metrics.middleware)
+    app.state.batcher = MicroBatcher(settings.max_batch)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(InterfaceError, _database_down)
     app.add_exception_handler(Exception, _unexpected)

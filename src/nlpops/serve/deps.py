@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from typing import Annotated
@@ -11,40 +12,65 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
 from nlpops.serve.alerts import Alerter
+from nlpops.serve.batcher import MicroBatcher
 from nlpops.serve.db import Store
 from nlpops.serve.metrics import Metrics
 from nlpops.serve.model_holder import ModelHolder
+from nlpops.serve.writer import PredictionWriter
 from nlpops.settings import Settings
 from nlpops.tracking import LoadedModel
 
+log = logging.getLogger(__name__)
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The admin key.")
 
 
-def get_app_settings(request: Request) -> Settings:
+# The getters are ``async def`` so that FastAPI calls them inline: a plain ``def`` dependency is run
+# in the thread pool, a hop that cost measurable time per request in the serving benchmark.
+async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The database store (engine + session factory)."""
     store: Store = request.app.state.store
     return store
 
 
-def get_session(store: Annotated[Store, Depends(get_store)]) -> Iterator[Session]:
-    """One session per request, closed (and rolled back if uncommitted) at the end."""
+async def get_writer(request: Request) -> PredictionWriter:
+    """The write-behind queue of predictions."""
+    writer: PredictionWriter = request.app.state.writer
+    return writer
+
+
+async def get_batcher(request: Request) -> MicroBatcher:
+    """The micro-batcher that shares ``predict_proba`` calls between concurrent requests."""
+    batcher: MicroBatcher = request.app.state.batcher
+    return batcher
+
+
+def get_session(
+    store: Annotated[Store, Depends(get_store)], writer: Annotated[PredictionWriter, Depends(get_writer)]
+) -> Iterator[Session]:
+    """One session per request, closed (and rolled back if uncommitted) at the end.
+
+    The prediction writer is flushed first, so a reader sees every prediction answered so far
+    (feedback on a just-returned ``prediction_id`` finds it).
+    """
+    if not writer.flush():
+        log.warning("the prediction writer did not flush in time; recent predictions may be missing")
     with store.session_factory() as session:
         yield session
 
 
-def get_holder(request: Request) -> ModelHolder:
+async def get_holder(request: Request) -> ModelHolder:
     """The holder of the served model."""
     holder: ModelHolder = request.app.state.holder
     return holder
 
 
-def get_model(holder: Annotated[ModelHolder, Depends(get_holder)]) -> LoadedModel:
+async def get_model(holder: Annotated[ModelHolder, Depends(get_holder)]) -> LoadedModel:
     """The model for this request: read once, so a reload mid-request does not change it."""
     loaded = holder.current
     if loaded is None:
@@ -55,19 +81,19 @@ def get_model(holder: Annotated[ModelHolder, Depends(get_holder)]) -> LoadedMode
     return loaded
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     """The app's Prometheus metrics."""
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def get_alerter(request: Request) -> Alerter:
+async def get_alerter(request: Request) -> Alerter:
     """The feedback alerter."""
     alerter: Alerter = request.app.state.alerter
     return alerter
 
 
-def require_admin(
+async def require_admin(
     settings: Annotated[Settings, Depends(get_app_settings)],
     key: Annotated[str | None, Security(api_key_header)],
 ) -> None:
@@ -86,4 +112,6 @@ HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 AlerterDep = Annotated[Alerter, Depends(get_alerter)]
+WriterDep = Annotated[PredictionWriter, Depends(get_writer)]
+BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
 AdminDep = Depends(require_admin)

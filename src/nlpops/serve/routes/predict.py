@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, HTTPException, status
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from nlpops.serve.db import Prediction, new_id
-from nlpops.serve.deps import MetricsDep, ModelDep, SessionDep, SettingsDep
+from nlpops.serve.db import new_id, utcnow
+from nlpops.serve.deps import BatcherDep, MetricsDep, ModelDep, SettingsDep, WriterDep
 from nlpops.serve.explain import explain_text
 from nlpops.serve.schemas import (
     ExplainRequest,
@@ -23,6 +23,7 @@ from nlpops.serve.schemas import (
     WordWeight,
 )
 from nlpops.settings import Settings
+from nlpops.tracking import LoadedModel
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["model"])
@@ -44,46 +45,55 @@ def check_sizes(texts: list[str], settings: Settings) -> None:
             )
 
 
-def store_predictions(session: Session, rows: list[Prediction]) -> None:
-    """Save the predictions; a database failure is logged, never fatal to the answer."""
-    try:
-        session.add_all(rows)
-        session.commit()
-    except SQLAlchemyError as err:
-        session.rollback()
-        log.warning("could not store %d predictions: %s", len(rows), str(err).splitlines()[0])
+def prediction_rows(
+    texts: list[str], proba: np.ndarray, loaded: LoadedModel, settings: Settings, latency_ms: float
+) -> list[dict[str, Any]]:
+    """One ``predictions`` row (a dict of columns) per text, with a fresh id."""
+    classes = [str(c) for c in loaded.model.classes_]
+    now = utcnow()
+    return [
+        {
+            "id": new_id(),
+            "created_at": now,
+            "text": text if settings.store_text else None,
+            "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "label": classes[int(row.argmax())],
+            "probabilities": dict(zip(classes, row.tolist(), strict=True)),
+            "model_name": loaded.name,
+            "model_version": loaded.version,
+            "latency_ms": latency_ms / len(texts),  # per text
+        }
+        for text, row in zip(texts, proba, strict=True)
+    ]
 
 
 @router.post("/predict", response_model=PredictResponse)
-def predict(
-    body: PredictRequest, loaded: ModelDep, settings: SettingsDep, session: SessionDep, metrics: MetricsDep
+async def predict(
+    body: PredictRequest,
+    loaded: ModelDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    batcher: BatcherDep,
+    writer: WriterDep,
 ) -> PredictResponse:
-    """Classify one text or a batch; each answer has a ``prediction_id`` for feedback."""
+    """Classify one text or a batch; each answer has a ``prediction_id`` for feedback.
+
+    Concurrent requests share one model call (``serve/batcher.py``) and the rows are stored by a
+    background writer (``serve/writer.py``); any later read through the API sees them.
+    """
     texts = body.all_texts()
     check_sizes(texts, settings)
     start = time.perf_counter()
-    proba = loaded.model.predict_proba(texts)
+    proba = await batcher.predict(loaded, texts)
     latency_ms = (time.perf_counter() - start) * 1000
-    classes = [str(c) for c in loaded.model.classes_]
-    rows = [
-        Prediction(
-            id=new_id(),
-            text=text if settings.store_text else None,
-            text_sha256=hashlib.sha256(text.encode()).hexdigest(),
-            label=classes[int(row.argmax())],
-            probabilities={c: float(p) for c, p in zip(classes, row, strict=True)},
-            model_name=loaded.name,
-            model_version=loaded.version,
-            latency_ms=latency_ms / len(texts),  # per text
-        )
-        for text, row in zip(texts, proba, strict=True)
-    ]
-    store_predictions(session, rows)
+    rows = prediction_rows(texts, proba, loaded, settings, latency_ms)
+    writer.submit(rows)
     for row in rows:
-        metrics.predictions.labels(row.label).inc()
+        metrics.predictions.labels(row["label"]).inc()
     return PredictResponse(
         predictions=[
-            PredictionPublic(prediction_id=r.id, label=r.label, probabilities=r.probabilities) for r in rows
+            PredictionPublic(prediction_id=r["id"], label=r["label"], probabilities=r["probabilities"])
+            for r in rows
         ],
         model_name=loaded.name,
         model_version=loaded.version,
