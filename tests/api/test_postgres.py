@@ -120,3 +120,36 @@ def test_real_server_on_postgres(server: str, pg_schema: tuple[str, Engine]) -> 
         (True, "I love this movie", "pos"),
     ]
     assert version == "0001"
+
+
+def test_two_workers_share_postgres(pg_schema: tuple[str, Engine], model_dir: Path, tmp_path: Path) -> None:
+    """``nlpops serve --workers 2``: every prediction is stored once and its feedback finds it, whichever
+    worker answers (a row may still sit in the other worker's write-behind queue: feedback waits for it)."""
+    schema, admin = pg_schema
+    port = _free_port()
+    env = {
+        **os.environ,
+        "NLPOPS_MODEL_CACHE_DIR": str(tmp_path / "cache"),
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]),
+    }
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    cmd = [sys.executable, "-m", "nlpops", "serve", "--model", str(model_dir), "--port", str(port)]
+    cmd += ["--workers", "2", "--database-url", url, "--reload-interval", "0"]
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_ready(base, proc, log_path)
+            statuses = []
+            for i in range(30):  # a new connection per request: the kernel spreads them over the workers
+                pred = httpx.post(f"{base}/v1/predict", json={"text": f"I love this {i}"}).json()
+                fb = {"prediction_id": pred["predictions"][0]["prediction_id"], "correct": True}
+                statuses.append(httpx.post(f"{base}/v1/feedback", json=fb).status_code)
+            assert statuses == [201] * 30, log_path.read_text()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+    with admin.connect() as conn:
+        assert conn.execute(text(f'SELECT count(*) FROM "{schema}".predictions')).scalar() == 30
+    assert "with 2 worker(s)" in log_path.read_text()

@@ -158,3 +158,20 @@ def test_fasttext_quantized_save_load(tmp_path: Path) -> None:
     loaded = load_model_dir(model.save(tmp_path / "ftz"))
     assert (tmp_path / "ftz" / "model.ftz").is_file()
     np.testing.assert_allclose(loaded.predict_proba(["great"]), model.predict_proba(["great"]), rtol=1e-7)
+
+
+def test_logreg_nb_scaling_fits_saves_and_loads(tmp_path: Path) -> None:
+    data = make_data(("negative", "positive"))
+    plain = build_model("tfidf_lr", {}).fit(*data)
+    scaled = build_model("tfidf_lr", {"nb_scale": True}).fit(*data)
+    assert scaled.predict(["so wonderful", "terrible day"]).tolist() == ["positive", "negative"]
+    texts = ["happy", "the worst"]
+    assert not np.allclose(scaled.predict_proba(texts), plain.predict_proba(texts))  # the ratios are used
+    loaded = load_model_dir(scaled.save(tmp_path / "nb"))
+    np.testing.assert_allclose(loaded.predict_proba(texts), scaled.predict_proba(texts), rtol=1e-7)
+
+
+def test_logreg_nb_scaling_refuses_three_classes() -> None:
+    model = build_model("tfidf_lr", {"nb_scale": True})
+    with pytest.raises(ValueError, match="nb_scale needs exactly two classes, got 3"):
+        model.fit(*make_data(("negative", "neutral", "positive")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 import typer
@@ -29,6 +30,10 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log every request (Prometheus already counts them at /metrics).")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(help="Server processes (0 = one per CPU core); each loads the model and batches alone."),
+    ] = 1,
 ) -> None:
     """Serve ``--model`` with FastAPI: /v1/predict, /v1/explain, /v1/feedback, /metrics, /docs."""
     import uvicorn
@@ -42,8 +47,22 @@ def serve(
         "reload_interval_s": reload_interval,
     }
     settings = get_settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    typer.echo(f"serving {settings.model_uri} on http://{host}:{port} (docs: /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=access_log)
+    workers = workers if workers > 0 else len(os.sched_getaffinity(0))
+    typer.echo(f"serving {settings.model_uri} on http://{host}:{port} with {workers} worker(s) (docs: /docs)")
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": access_log}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    from nlpops.serve.db import Store
+
+    store = Store(settings.database_url)  # migrate once here, not in every worker at the same time
+    store.check()
+    store.close()
+    # Worker processes build their own app from the environment: hand the overrides down that way.
+    for key, value in overrides.items():
+        if value is not None:
+            os.environ[f"NLPOPS_{key.upper()}"] = str(value)
+    uvicorn.run("nlpops.serve.app:create_app", factory=True, workers=workers, **options)
 
 
 if __name__ == "__main__":  # python -m nlpops.cli.serve --model ...

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, status
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from nlpops.serve.db import Feedback, Prediction
 from nlpops.serve.deps import AdminDep, AlerterDep, HolderDep, MetricsDep, SessionDep
@@ -15,6 +17,21 @@ from nlpops.serve.schemas import FeedbackCreate, FeedbackExport, FeedbackPage, F
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
+
+
+# With several server processes, the prediction may sit for a few milliseconds in another worker's
+# write-behind queue (serve/writer.py): look again briefly before answering 404.
+RETRY_DELAYS_S = (0.01, 0.03, 0.1, 0.2)
+
+
+def prediction_exists(session: Session, prediction_id: str) -> bool:
+    """Whether the prediction is stored, waiting up to ~0.35 s for one still being written."""
+    for delay in (0.0, *RETRY_DELAYS_S):
+        time.sleep(delay)
+        session.rollback()  # a new transaction sees rows committed since the last look
+        if session.get(Prediction, prediction_id) is not None:
+            return True
+    return False
 
 
 @router.post(
@@ -39,7 +56,7 @@ def create_feedback(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"label {body.label!r} is not one of the model's classes {classes}",
         )
-    if session.get(Prediction, body.prediction_id) is None:
+    if not prediction_exists(session, body.prediction_id):
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
             f"no prediction {body.prediction_id!r}; send a prediction_id returned by POST /v1/predict",
