@@ -17,7 +17,7 @@ MODEL_KINDS: dict[str, str | Callable[..., TextClassifier]] = {
     "vader": "nlpops.models.vader:VaderClassifier",
     "tfidf_lr": "nlpops.models.classical:TfidfLogReg",
     "tfidf_nb": "nlpops.models.classical:TfidfNaiveBayes",
-    "tfidf_xgb": "nlpops.models.classical:TfidfBoosting",
+    "tfidf_xgb": "nlpops.models.boosting:TfidfBoosting",
     "fasttext": "nlpops.models.fasttext_model:FastTextClassifier",
 }
 
