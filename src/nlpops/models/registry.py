@@ -19,6 +19,9 @@ MODEL_KINDS: dict[str, str | Callable[..., TextClassifier]] = {
     "tfidf_nb": "nlpops.models.classical:TfidfNaiveBayes",
     "tfidf_xgb": "nlpops.models.boosting:TfidfBoosting",
     "fasttext": "nlpops.models.fasttext_model:FastTextClassifier",
+    "embed_bag": "nlpops.models.deep.estimator:EmbedBagClassifier",
+    "bilstm": "nlpops.models.deep.estimator:BiLSTMClassifier",
+    "cnn": "nlpops.models.deep.estimator:CNNClassifier",
 }
 
 
