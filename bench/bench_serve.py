@@ -18,7 +18,7 @@ What it does, all on 127.0.0.1 and inside one temporary folder (removed at the e
 
 The load generator shares the machine: on a 2-core box it takes CPU from the server under test.
 ``--pin`` runs both servers on core 0 (``taskset``) and the load generator on core 1, so the server
-gets one whole core and the client the other. Both servers run one process (uvicorn, one worker).
+gets one whole core and the client the other. ``--workers N`` runs N uvicorn workers in each server.
 Goals (issue 4): p99 <= 20 ms at 32 concurrent requests and >= 2x MLflow's throughput.
 """
 
@@ -274,6 +274,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=120.0, help="give up a measure after this long")
     parser.add_argument("--servers", default="ours,mlflow", help="which servers to measure")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, stores)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per server")
     args = parser.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     args.servers = args.servers.split(",")
@@ -311,9 +312,10 @@ def main() -> int:
         print(f"  trained in {time.perf_counter() - started:.1f} s", flush=True)
         ours_port, mlf_port = free_port(), free_port()
         ours_cmd = [str(VENV_BIN / "nlpops"), "serve", "--model", "models:/demo@champion",
-                    "--host", HOST, "--port", str(ours_port)]  # fmt: skip
+                    "--host", HOST, "--port", str(ours_port), "--workers", str(args.workers)]  # fmt: skip
         mlf_cmd = [str(VENV_BIN / "mlflow"), "models", "serve", "-m", "models:/demo@champion",
-                   "--env-manager", "local", "-p", str(mlf_port), "--host", HOST]  # fmt: skip
+                   "--env-manager", "local", "-p", str(mlf_port), "--host", HOST,
+                   "--workers", str(args.workers)]  # fmt: skip
         with (
             server(ours_cmd, env, tmp / "ours.log", server_pin) as ours,
             server(mlf_cmd, env, tmp / "mlflow.log", server_pin) as mlf,
@@ -364,7 +366,7 @@ def main() -> int:
         print()
         print(
             f"# {dt.date.today()} · {os.cpu_count()} cores · python {sys.version.split()[0]} · "
-            "one uvicorn worker each · "
+            f"{args.workers} uvicorn worker(s) each · "
             f"{'pinned: servers core 0, client core 1' if args.pin else 'not pinned'}"
         )
         print("\n".join(report(results, args)))
