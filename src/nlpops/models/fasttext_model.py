@@ -103,8 +103,11 @@ class FastTextClassifier(TextClassifier):
         self.class_prior_ = np.bincount(y, minlength=len(self.classes_)) / len(y)
         with tempfile.TemporaryDirectory() as tmp:
             train_file = Path(tmp) / "train.txt"
-            lines = (f"{LABEL}{label} {line}\n" for label, line in zip(y, self._lines(texts), strict=True))
-            train_file.write_text("".join(lines), encoding="utf-8")
+            lines = [f"{LABEL}{label} {line}\n" for label, line in zip(y, self._lines(texts), strict=True)]
+            # fastText's SGD reads the file in order (each thread a slice): a file sorted by label, as
+            # head+tail samples are, leaves the model biased towards the last label. Shuffle (seeded).
+            order = np.random.default_rng(self.seed).permutation(len(lines))
+            train_file.write_text("".join(lines[i] for i in order), encoding="utf-8")
             self.model_ = _train(
                 fasttext,
                 input=str(train_file),
