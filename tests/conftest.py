@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("NLPOPS_DATA_DIR", str((ROOT / ".." / "shared" / "data").resolve()))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+PG_URL = os.environ.get("NLPOPS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[tuple[str, Engine]]:
+    """A fresh schema on the real PostgreSQL (dropped at the end) and an engine on the server;
+    skips, saying why, when the server is unreachable."""
+    admin = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as err:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {type(err).__name__}: {err}")
+    schema = f"nlpops_test_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield schema, admin
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_schema_url(pg_schema: tuple[str, Engine]) -> str:
+    """The server's URL with ``search_path`` set to the fresh schema (append ``%20-c…`` for more)."""
+    return f"{PG_URL}?options=-csearch_path%3D{pg_schema[0]}"
 
 
 @pytest.fixture

@@ -11,18 +11,16 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select, text
 
 from nlpops.serve.db import Feedback, Prediction
 
 pytestmark = pytest.mark.postgres
-PG_URL = os.environ.get("NLPOPS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _free_port() -> int:
@@ -32,33 +30,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def pg_schema() -> Iterator[tuple[str, Engine]]:
-    """A fresh schema (dropped at the end); skips when PostgreSQL is unreachable."""
-    admin = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as err:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {type(err).__name__}: {err}")
-    schema = f"nlpops_test_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield schema, admin
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-@pytest.fixture
-def server(pg_schema: tuple[str, Engine], model_dir: Path, tmp_path: Path) -> Iterator[str]:
+def server(
+    pg_schema: tuple[str, Engine], pg_schema_url: str, model_dir: Path, tmp_path: Path
+) -> Iterator[str]:
     """The API in a subprocess, ready; yields its base URL."""
     schema, _ = pg_schema
     port = _free_port()
     env = {
         **os.environ,
         "NLPOPS_MODEL_URI": str(model_dir),
-        "NLPOPS_DATABASE_URL": f"{PG_URL}?options=-csearch_path%3D{schema}&application_name={schema}",
+        "NLPOPS_DATABASE_URL": f"{pg_schema_url}&application_name={schema}",
         "NLPOPS_RELOAD_INTERVAL_S": "0",
         "NLPOPS_MODEL_CACHE_DIR": str(tmp_path / "cache"),
         "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]),
@@ -122,7 +103,9 @@ def test_real_server_on_postgres(server: str, pg_schema: tuple[str, Engine]) -> 
     assert version == "0001"
 
 
-def test_two_workers_share_postgres(pg_schema: tuple[str, Engine], model_dir: Path, tmp_path: Path) -> None:
+def test_two_workers_share_postgres(
+    pg_schema: tuple[str, Engine], pg_schema_url: str, model_dir: Path, tmp_path: Path
+) -> None:
     """``nlpops serve --workers 2``: every prediction is stored once and its feedback finds it, whichever
     worker answers (a row may still sit in the other worker's write-behind queue: feedback waits for it)."""
     schema, admin = pg_schema
@@ -132,7 +115,7 @@ def test_two_workers_share_postgres(pg_schema: tuple[str, Engine], model_dir: Pa
         "NLPOPS_MODEL_CACHE_DIR": str(tmp_path / "cache"),
         "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]),
     }
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    url = pg_schema_url
     cmd = [sys.executable, "-m", "nlpops", "serve", "--model", str(model_dir), "--port", str(port)]
     cmd += ["--workers", "2", "--database-url", url, "--reload-interval", "0"]
     log_path = tmp_path / "server.log"

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from nlpops.serve.app import create_app
 from nlpops.serve.db import Alert, Feedback, Prediction, new_id
 from nlpops.serve.routes.stats import floor_hour, guess_negative_label
 from nlpops.settings import Settings
 
-PG_URL = os.environ.get("NLPOPS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 UNTIL = "2024-01-01T12:30:00Z"  # the last bucket is 12:00-13:00 UTC
 T = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -26,30 +22,13 @@ def _at(hour: int, minute: int = 0) -> datetime:
     return T + timedelta(hours=hour, minutes=minute)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema whose sessions run in UTC+05:30, so a wrong hour bucket shows (skips without PG)."""
-    admin = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as err:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {type(err).__name__}: {err}")
-    schema = f"nlpops_stats_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}%20-cTimeZone%3DAsia/Kolkata"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def stats_client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[TestClient]:
     """The app on SQLite (tmp_path) or on a PostgreSQL schema of its own."""
     if request.param == "postgresql":
-        settings = settings.model_copy(update={"database_url": request.getfixturevalue("pg_url")})
+        # sessions in UTC+05:30, so a wrong hour bucket shows
+        url = request.getfixturevalue("pg_schema_url") + "%20-cTimeZone%3DAsia/Kolkata"
+        settings = settings.model_copy(update={"database_url": url})
     with TestClient(create_app(settings)) as client:
         yield client
 

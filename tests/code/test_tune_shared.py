@@ -9,17 +9,14 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import optuna
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
-PG_URL = os.environ.get("NLPOPS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CFG = """
 name: shared
 registered_model: shared
@@ -33,26 +30,8 @@ search:
 """
 
 
-@pytest.fixture
-def storage_url() -> Iterator[str]:
-    """An Optuna storage URL on PostgreSQL in a fresh schema; skips when the server is unreachable."""
-    admin = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as err:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {type(err).__name__}: {err}")
-    schema = f"nlpops_tune_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-def test_two_processes_share_one_study(tmp_path: Path, storage_url: str) -> None:
+def test_two_processes_share_one_study(tmp_path: Path, pg_schema_url: str) -> None:
+    storage_url = pg_schema_url
     data = tmp_path / "small.csv"
     pd.read_csv(ROOT / "data/sample/sentiment140_sample.csv").sample(600, random_state=0).to_csv(
         data, index=False
