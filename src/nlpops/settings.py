@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     alert_min_incorrect: int = 3
     alert_window_min: float = 5.0
     alert_cooldown_min: float = 30.0
+    spike_window_min: float = Field(5.0, gt=0, description="Live negative-spike rule: window length.")
+    spike_baseline_windows: int = Field(24, ge=2, description="Windows the live spike baseline averages.")
+    spike_threshold: float = Field(5.0, gt=0, description="Live spike score (Poisson) that fires.")
+    spike_min_volume: int = Field(20, ge=1, description="Fewest negative predictions a spike needs.")
+    spike_interval_s: float = Field(60.0, ge=0, description="Seconds between live spike checks; 0 = off.")
     alert_webhook_url: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -8,6 +8,7 @@ from nlpops.cli import data as data_cli
 from nlpops.cli import models as models_cli
 from nlpops.cli import serve as serve_cli
 from nlpops.cli import tune as tune_cli
+from nlpops.cli import watch as watch_cli
 
 app = typer.Typer(
     name="nlpops",
@@ -23,6 +24,7 @@ app.command("predict")(models_cli.predict)
 app.command("tune")(tune_cli.tune)
 
 app.command("serve")(serve_cli.serve)
+app.command("watch")(watch_cli.watch)
 
 
 def main() -> None:

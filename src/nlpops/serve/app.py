@@ -21,6 +21,7 @@ from nlpops.serve.db import Store
 from nlpops.serve.metrics import Metrics, MetricsMiddleware
 from nlpops.serve.model_holder import ModelHolder, poll_forever
 from nlpops.serve.routes import admin, feedback, health, pages, predict, stats
+from nlpops.serve.spikes import LiveSpikeConfig, LiveSpikeMonitor, monitor_forever
 from nlpops.serve.writer import PredictionWriter
 from nlpops.settings import Settings, get_settings
 
@@ -45,7 +46,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     poller = None
     if settings.reload_interval_s > 0:
         poller = asyncio.create_task(poll_forever(holder, settings.reload_interval_s))
+    spikes = None
+    if settings.spike_interval_s > 0:
+        spikes = asyncio.create_task(monitor_forever(app.state.spike_monitor, store.session_factory, holder))
     yield
+    if spikes is not None:
+        spikes.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await spikes
     if poller is not None:
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -100,6 +108,9 @@ def create_app(
         AlertRule.from_settings(settings), channels_from_settings(settings)
     )
     app.state.batcher = MicroBatcher(settings.max_batch)
+    app.state.spike_monitor = LiveSpikeMonitor(
+        LiveSpikeConfig.from_settings(settings), app.state.alerter.channels
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(InterfaceError, _database_down)

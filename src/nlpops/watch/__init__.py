@@ -1,0 +1,26 @@
+"""Bad-buzz watch: score timestamped posts, aggregate them per window, detect negative spikes.
+
+>>> from nlpops.watch import WatchSpec, SpikeDetector, run_watch  # doctest: +SKIP
+>>> result = run_watch("tweets.csv", "models:/airline@champion", WatchSpec("tweet_created", by="airline"),
+...                    out_dir="watch-out")  # doctest: +SKIP
+"""
+
+from nlpops.watch.aggregate import aggregate, negative_class
+from nlpops.watch.detect import Spike, SpikeDetector, describe_spikes, top_terms
+from nlpops.watch.pipeline import WatchResult, run_watch
+from nlpops.watch.score import WatchSpec, read_chunks, score_chunks, to_utc
+
+__all__ = [
+    "Spike",
+    "SpikeDetector",
+    "WatchResult",
+    "WatchSpec",
+    "aggregate",
+    "describe_spikes",
+    "negative_class",
+    "read_chunks",
+    "run_watch",
+    "score_chunks",
+    "to_utc",
+    "top_terms",
+]

@@ -1,0 +1,78 @@
+"""Write what a watch found: ``timeline.png`` (spikes marked), ``spikes.csv`` and ``report.html``."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from nlpops.plots import _pyplot, _save
+from nlpops.watch.detect import Spike
+
+MAX_PANELS = 8  # the groups with most negatives get a panel each
+
+
+def _joined(spike: Spike) -> list[str]:
+    return [" | ".join(spike.top_terms), " | ".join(spike.examples)]
+
+
+def spikes_frame(spikes: Sequence[Spike]) -> pd.DataFrame:
+    """One row per spike; terms and examples joined with `` | ``."""
+    cols = ["window", "group", "observed", "expected", "score", "volume", "top_terms", "examples"]
+    rows = [
+        [s.window, s.group, s.observed, round(s.expected, 2), round(s.score, 2), s.volume, *_joined(s)]
+        for s in spikes
+    ]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def plot_timeline(agg: pd.DataFrame, spikes: Sequence[Spike], path: Path) -> Path:
+    """Negative posts per window, one panel per group, spikes as red dots."""
+    totals = agg.groupby("group")["negative"].sum().sort_values(ascending=False)
+    groups = list(totals.index[:MAX_PANELS]) or ["all"]
+    plt = _pyplot()
+    size = (11, 1.8 + 1.6 * len(groups))
+    fig, axes = plt.subplots(len(groups), 1, figsize=size, sharex=True, squeeze=False)
+    for ax, group in zip(axes[:, 0], groups, strict=True):
+        rows = agg[agg["group"] == group]
+        ax.plot(rows["window"], rows["negative"], lw=1, label="negative")
+        ax.plot(rows["window"], rows["volume"], lw=0.8, color="grey", alpha=0.5, label="all posts")
+        hits = [s for s in spikes if s.group == group]
+        ax.scatter([s.window for s in hits], [s.observed for s in hits], color="red", zorder=3, label="spike")
+        ax.set_ylabel(str(group)[:18])
+    axes[0, 0].legend(loc="upper left", fontsize=8)
+    axes[0, 0].set_title("negative posts per window (red: spikes)")
+    fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+def _html(table: pd.DataFrame, source: str, n_posts: int, window: str) -> str:
+    body = table.to_html(index=False, escape=True) if len(table) else "<p>No spike.</p>"
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>nlpops watch: {html.escape(source)}</title>
+<style>body{{font-family:sans-serif;margin:2em}}td{{vertical-align:top;font-size:90%}}img{{max-width:100%}}</style>
+</head><body><h1>Bad-buzz watch</h1>
+<p>{html.escape(source)}: {n_posts:,} posts, {html.escape(window)} windows, {len(table)} spike(s).</p>
+<figure><img src="timeline.png" alt="timeline"></figure>
+{body}</body></html>"""
+
+
+def write_report(
+    out_dir: Path, agg: pd.DataFrame, spikes: Sequence[Spike], source: str, window: str
+) -> dict[str, Path]:
+    """Write the timeline, ``spikes.csv``, ``windows.csv`` and ``report.html`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = spikes_frame(spikes)
+    paths = {
+        "timeline": plot_timeline(agg, spikes, out_dir / "timeline.png"),
+        "spikes": out_dir / "spikes.csv",
+        "windows": out_dir / "windows.csv",
+        "report": out_dir / "report.html",
+    }
+    table.to_csv(paths["spikes"], index=False)
+    agg.to_csv(paths["windows"], index=False)
+    n_posts = int(agg["volume"].sum()) if len(agg) else 0
+    paths["report"].write_text(_html(table, source, n_posts, window), encoding="utf-8")
+    return paths

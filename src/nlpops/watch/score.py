@@ -1,0 +1,161 @@
+"""Read a file of timestamped posts in chunks and score each chunk with a text classifier.
+
+CSV/TSV (compressed or not) and JSONL go through pandas' chunked readers, Parquet through
+pyarrow record batches, so a file of any size is read with bounded memory.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nlpops.data.errors import DataError
+from nlpops.data.files import detect_format, open_binary, resolve_path
+from nlpops.data.readers import parse_timestamps
+from nlpops.models.base import TextClassifier
+
+ALL = "all"  # the group name when no --by column is given
+
+
+@dataclass(frozen=True)
+class WatchSpec:
+    """Which columns of the input hold the time, the text and the (optional) group."""
+
+    time_col: str
+    text_col: str = "text"
+    by: str | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        """The source columns the watch reads."""
+        return [self.time_col, self.text_col] + ([self.by] if self.by else [])
+
+
+def _check_columns(path: Path, found: list[str], spec: WatchSpec) -> None:
+    """Raise a DataError naming the file and the first missing column."""
+    for col in spec.columns:
+        if col not in found:
+            raise DataError(f"{path}: missing column {col!r}; columns found: {', '.join(map(str, found))}")
+
+
+def _parquet_chunks(path: Path, spec: WatchSpec, chunksize: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(f"{path}: cannot read parquet ({exc})") from None
+    _check_columns(path, handle.schema_arrow.names, spec)
+    for batch in handle.iter_batches(batch_size=chunksize, columns=spec.columns):
+        yield batch.to_pandas()
+
+
+def _text_chunks(path: Path, fmt: str, spec: WatchSpec, chunksize: int) -> Iterator[pd.DataFrame]:
+    with open_binary(path) as handle:
+        reader: Any
+        if fmt == "jsonl":
+            reader = pd.read_json(handle, lines=True, chunksize=chunksize, dtype=False)
+        else:
+            sep = "\t" if fmt == "tsv" else ","
+            reader = pd.read_csv(handle, sep=sep, chunksize=chunksize, dtype=str, keep_default_na=False)
+        checked = False
+        for chunk in reader:
+            if not checked:
+                _check_columns(path, list(chunk.columns), spec)
+                checked = True
+            yield chunk[spec.columns]
+
+
+def read_chunks(path: str | Path, spec: WatchSpec, chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
+    """Yield the spec's columns of ``path`` in chunks of at most ``chunksize`` rows.
+
+    Args:
+        path: A CSV/TSV (optionally compressed), JSONL or Parquet file.
+        spec: The columns to read.
+        chunksize: Rows per chunk.
+
+    Raises:
+        DataError: If the file is missing or unreadable, or lacks one of the spec's columns.
+    """
+    resolved = resolve_path(path)
+    fmt = detect_format(resolved)
+    if fmt == "parquet":
+        yield from _parquet_chunks(resolved, spec, chunksize)
+    elif fmt in {"jsonl", "doccano"}:
+        yield from _text_chunks(resolved, "jsonl", spec, chunksize)
+    else:  # csv, tsv and the csv-shaped named formats (airline, sentiment140 with a header)
+        yield from _text_chunks(resolved, "tsv" if fmt == "tsv" else "csv", spec, chunksize)
+
+
+def to_utc(values: pd.Series) -> pd.Series:
+    """Timestamps as ``datetime64[ns, UTC]``: offsets are converted, naive times are taken as UTC."""
+    parsed = parse_timestamps(values)
+    if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize("UTC")
+    return parsed.astype("datetime64[ns, UTC]")
+
+
+def score_frame(model: TextClassifier, frame: pd.DataFrame, spec: WatchSpec, negative: str) -> pd.DataFrame:
+    """Score one chunk: ``time`` (UTC), ``group``, ``text``, ``label`` and ``p_negative`` per post.
+
+    Rows whose time does not parse are dropped (they cannot be placed in a window).
+    """
+    texts = frame[spec.text_col].fillna("").astype(str).tolist()
+    proba = np.asarray(model.predict_proba(texts))
+    classes = [str(c) for c in model.classes_]
+    out = pd.DataFrame(
+        {
+            "time": to_utc(frame[spec.time_col]).to_numpy(),
+            "group": frame[spec.by].fillna("").astype(str).to_numpy() if spec.by else ALL,
+            "text": texts,
+            "label": np.asarray(classes, dtype=object)[proba.argmax(axis=1)],
+            "p_negative": proba[:, classes.index(negative)],
+        }
+    )
+    return out[out["time"].notna()].reset_index(drop=True)
+
+
+_WORKER_MODEL: TextClassifier | None = None  # set in the parent before forking the scoring workers
+
+
+def _score_in_worker(chunk: pd.DataFrame, spec: WatchSpec, negative: str) -> pd.DataFrame:
+    assert _WORKER_MODEL is not None
+    return score_frame(_WORKER_MODEL, chunk, spec, negative)
+
+
+def score_chunks(
+    model: TextClassifier,
+    path: str | Path,
+    spec: WatchSpec,
+    negative: str,
+    chunksize: int = 50_000,
+    jobs: int = 1,
+) -> Iterator[pd.DataFrame]:
+    """Yield the scored chunks of ``path`` in file order (see :func:`score_frame`).
+
+    With ``jobs > 1`` the chunks are scored by forked worker processes that share the loaded
+    model (no pickling of it); at most ``2 * jobs`` chunks are in flight, so memory stays bounded.
+    """
+    if jobs <= 1:
+        for chunk in read_chunks(path, spec, chunksize):
+            yield score_frame(model, chunk, spec, negative)
+        return
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        pending: deque[Future[pd.DataFrame]] = deque()
+        for chunk in read_chunks(path, spec, chunksize):
+            pending.append(pool.submit(_score_in_worker, chunk, spec, negative))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
