@@ -138,6 +138,22 @@ def _pruning_callback(trial: Any, metric: str) -> Callable[[int, dict[str, float
     return report
 
 
+def open_storage(url: str, attempts: int = 4) -> Any:
+    """Optuna's RDB storage at ``url``, retried: processes started together on an empty database race
+    to create Optuna's tables and types, and all but one fail once (seen on PostgreSQL)."""
+    import optuna
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except SQLAlchemyError:
+            if attempt == attempts:
+                raise
+            time.sleep(0.3 * attempt)
+    raise AssertionError("unreachable")
+
+
 def create_study(
     cfg: RunConfig, model: str, storage: str | None, study_name: str | None, seed: int | None
 ) -> Any:
@@ -146,7 +162,7 @@ def create_study(
 
     return optuna.create_study(
         study_name=study_name or f"{cfg.name}-{model}",
-        storage=storage,
+        storage=open_storage(storage) if storage else None,
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),

@@ -138,3 +138,21 @@ def test_cli_tunes_and_prints_the_best(tmp_path: Path, small_csv: Path, mlflow_s
     assert "best val accuracy:" in result.output and "(2 trials in the study)" in result.output
     bad = CliRunner().invoke(app, ["tune", str(cfg), "--model", "svm"])
     assert bad.exit_code == 1 and "model 'svm' not in the config" in bad.output
+
+
+def test_storage_creation_is_retried_after_a_race(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from nlpops.tune import open_storage
+
+    real, calls = optuna.storages.RDBStorage, []
+
+    def racing(url: str) -> object:  # the first call loses the race to create Optuna's tables
+        calls.append(url)
+        if len(calls) == 1:
+            raise IntegrityError("CREATE TYPE studydirection", {}, Exception("duplicate key"))
+        return real(url)
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", racing)
+    storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}")
+    assert len(calls) == 2 and storage.get_all_studies() == []
