@@ -7,10 +7,8 @@ folder (``NLPOPS_MODEL_URI``), in a schema of its own that is dropped afterwards
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,14 +17,9 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from nlpops.serve.db import Feedback, Prediction
+from server_support import free_port, wait_ready
 
 pytestmark = pytest.mark.postgres
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def server(
 ) -> Iterator[str]:
     """The API in a subprocess, ready; yields its base URL."""
     schema, _ = pg_schema
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "NLPOPS_MODEL_URI": str(model_dir),
@@ -49,26 +42,12 @@ def server(
     proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, proc, tmp_path / "server.log")
+        wait_ready(base, proc, tmp_path / "server.log")
         yield base
     finally:
         proc.terminate()
         proc.wait(timeout=15)
         log.close()
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server not ready after {timeout_s}s:\n{log.read_text()}")
 
 
 def test_real_server_on_postgres(server: str, pg_schema: tuple[str, Engine]) -> None:
@@ -109,7 +88,7 @@ def test_two_workers_share_postgres(
     """``nlpops serve --workers 2``: every prediction is stored once and its feedback finds it, whichever
     worker answers (a row may still sit in the other worker's write-behind queue: feedback waits for it)."""
     schema, admin = pg_schema
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "NLPOPS_MODEL_CACHE_DIR": str(tmp_path / "cache"),
@@ -123,7 +102,7 @@ def test_two_workers_share_postgres(
         proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_ready(base, proc, log_path)
+            wait_ready(base, proc, log_path)
             statuses = []
             for i in range(30):  # a new connection per request: the kernel spreads them over the workers
                 pred = httpx.post(f"{base}/v1/predict", json={"text": f"I love this {i}"}).json()

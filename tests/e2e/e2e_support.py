@@ -6,19 +6,17 @@ Kept out of conftest so the tests can import it (the folder is on ``sys.path`` u
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pandas as pd
 
 from nlpops.models.classical import TfidfLogReg
+from server_support import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample" / "sentiment140_sample.csv"
@@ -36,13 +34,6 @@ def train_small_model(folder: Path) -> Path:
     model = TfidfLogReg(char_ngram_range=None)  # words only: fast to fit and to explain
     model.fit(data["text"].tolist(), data["label"].tolist())
     return model.save(folder)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -79,18 +70,3 @@ def run_server(model_dir: Path, workdir: Path) -> Iterator[Server]:
         finally:
             proc.terminate()
             proc.wait(timeout=15)
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 60) -> None:
-    """Poll ``/ready`` until 200; fail with the server's log if it dies or takes too long."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"server not ready after {timeout_s}s:\n{log.read_text()}")
