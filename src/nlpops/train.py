@@ -56,7 +56,8 @@ class RunResult:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def _accepts(kind: str, param: str) -> bool:
+def accepts_param(kind: str, param: str) -> bool:
+    """Whether models of ``kind`` take hyperparameter ``param`` (e.g. a preprocessing ``recipe``)."""
     return param in model_class(kind)().get_params(deep=False)
 
 
@@ -71,7 +72,7 @@ def plan_runs(
     plan: list[PlannedRun] = []
     for name in names:
         spec = cfg.models[name]
-        if not _accepts(spec.kind, "recipe"):
+        if not accepts_param(spec.kind, "recipe"):
             plan.append(PlannedRun(name, spec, None))
             continue
         if "recipe" in spec.params:  # a recipe set on the model itself (e.g. VADER on raw text) is kept
@@ -87,7 +88,7 @@ def build_planned(run: PlannedRun, lang: str) -> TextClassifier:
     params = run.spec.params
     if run.recipe is not None:
         params["recipe"] = run.recipe
-    if _accepts(run.spec.kind, "lang"):
+    if accepts_param(run.spec.kind, "lang"):
         params.setdefault("lang", lang)
     return build_model(run.spec.kind, params)
 

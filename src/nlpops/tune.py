@@ -18,8 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from nlpops.config import CategoricalSpace, ConfigError, FloatSpace, IntSpace, ModelSpec, RunConfig
-from nlpops.models.registry import model_class
-from nlpops.train import PlannedRun, RunResult, Splits, build_planned, prepare_data, promote, train_one
+from nlpops.train import (
+    PlannedRun,
+    RunResult,
+    Splits,
+    accepts_param,
+    build_planned,
+    prepare_data,
+    promote,
+    train_one,
+)
 
 Notify = Callable[[str], None]
 # Trials that fail with these are recorded as failed and the study goes on (a bad combination).
@@ -64,7 +72,7 @@ def planned_with(cfg: RunConfig, model: str, params: dict[str, Any]) -> PlannedR
     """The config's ``model`` entry with ``params`` laid over its own parameters."""
     base = cfg.models[model]
     spec = ModelSpec.model_validate(base.params | params | {"kind": base.kind})
-    accepts_recipe = "recipe" in model_class(base.kind)().get_params(deep=False)
+    accepts_recipe = accepts_param(base.kind, "recipe")
     recipe = spec.params.get("recipe", cfg.preprocessing.recipe) if accepts_recipe else None
     return PlannedRun(model, spec, recipe)
 

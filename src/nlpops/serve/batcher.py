@@ -39,7 +39,6 @@ class MicroBatcher:
 
     def __init__(self, max_texts: int = 256) -> None:
         self.max_texts = max_texts
-        self.batches = 0  # model calls made (for tests and metrics)
         self._queue: asyncio.Queue[_Job] | None = None
         self._task: asyncio.Task[None] | None = None
         self._waiting: list[_Job] = []  # taken from the queue, not computed yet
@@ -106,7 +105,6 @@ class MicroBatcher:
                 if not job.future.done():
                     job.future.set_exception(err)
             return
-        self.batches += 1
         start = 0
         for job in batch:
             if not job.future.done():  # a client that went away cancelled its future
