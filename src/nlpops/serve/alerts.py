@@ -133,6 +133,15 @@ def channels_from_settings(settings: Settings) -> list[Channel]:
     return channels
 
 
+def send_to_all(channels: Sequence[Channel], subject: str, message: str) -> None:
+    """Send one alert on every channel; a failing channel is logged and the others still run."""
+    for channel in channels:
+        try:
+            channel.send(subject, message)
+        except Exception:
+            log.exception("alert channel %s failed", type(channel).__name__)
+
+
 class Alerter:
     """Evaluates the rule on each incorrect feedback, stores fired alerts and notifies channels."""
 
@@ -162,8 +171,4 @@ class Alerter:
 
     def notify(self, subject: str, message: str) -> None:
         """Send to every channel; a failing channel is logged and the others still run."""
-        for channel in self.channels:
-            try:
-                channel.send(subject, message)
-            except Exception:
-                log.exception("alert channel %s failed", type(channel).__name__)
+        send_to_all(self.channels, subject, message)

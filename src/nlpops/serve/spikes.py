@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from nlpops.serve.alerts import Channel
+from nlpops.serve.alerts import Channel, send_to_all
 from nlpops.serve.db import Alert, Prediction, utcnow
 from nlpops.settings import Settings
 from nlpops.watch.detect import Spike, SpikeDetector
@@ -106,15 +106,8 @@ class LiveSpikeMonitor:
         session.add(Alert(created_at=self.clock(), rule=RULE, message=message,
                           incorrect_count=spike.observed, window_min=minutes))  # fmt: skip
         session.commit()
-        self._notify(f"negative spike for {model_name}", message)
+        send_to_all(self.channels, f"negative spike for {model_name}", message)
         return spike
-
-    def _notify(self, subject: str, message: str) -> None:
-        for channel in self.channels:
-            try:
-                channel.send(subject, message)
-            except Exception:
-                log.exception("alert channel %s failed", type(channel).__name__)
 
 
 def check_served_model(

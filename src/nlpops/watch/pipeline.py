@@ -9,7 +9,7 @@ from typing import Literal
 
 import pandas as pd
 
-from nlpops.serve.alerts import Channel
+from nlpops.serve.alerts import Channel, send_to_all
 from nlpops.watch.aggregate import aggregate, negative_class, window_offset
 from nlpops.watch.detect import Spike, SpikeDetector, describe_spikes
 from nlpops.watch.report import write_report
@@ -54,20 +54,13 @@ def score_local(
 
 def alert_spikes(spikes: Sequence[Spike], channels: Sequence[Channel], source: str) -> None:
     """One alert per spike on every channel; a failing channel never stops the others."""
-    import logging
-
-    log = logging.getLogger(__name__)
     for s in spikes:
         subject = f"negative spike: {s.group} at {s.window}"
         message = (
             f"{source}: {s.observed} negative posts in the window starting {s.window} for {s.group} "
             f"(expected {s.expected:.1f}, score {s.score:.1f}); top terms: {', '.join(s.top_terms[:5])}"
         )
-        for channel in channels:
-            try:
-                channel.send(subject, message)
-            except Exception:
-                log.exception("alert channel %s failed", type(channel).__name__)
+        send_to_all(channels, subject, message)
 
 
 def run_watch(
