@@ -17,7 +17,7 @@ help: ## List the targets
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[deep,spark,dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[deep,spark,transformers,fr,dev]'
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install nlpops with every extra (torch pinned to 2.13.0 CPU)
