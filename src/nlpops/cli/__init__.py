@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from nlpops.cli import data as data_cli
+from nlpops.cli import export as export_cli
 from nlpops.cli import models as models_cli
 from nlpops.cli import serve as serve_cli
 from nlpops.cli import tune as tune_cli
@@ -22,6 +23,7 @@ app.command("compare")(models_cli.compare)
 app.command("evaluate")(models_cli.evaluate)
 app.command("predict")(models_cli.predict)
 app.command("tune")(tune_cli.tune)
+app.command("export-onnx")(export_cli.export_onnx)
 
 app.command("serve")(serve_cli.serve)
 app.command("watch")(watch_cli.watch)

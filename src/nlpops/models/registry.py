@@ -22,6 +22,8 @@ MODEL_KINDS: dict[str, str | Callable[..., TextClassifier]] = {
     "embed_bag": "nlpops.models.deep.estimator:EmbedBagClassifier",
     "bilstm": "nlpops.models.deep.estimator:BiLSTMClassifier",
     "cnn": "nlpops.models.deep.estimator:CNNClassifier",
+    "transformer": "nlpops.models.hf.estimator:TransformerClassifier",
+    "sentence_lr": "nlpops.models.hf.sentence:SentenceLRClassifier",
 }
 
 

@@ -32,6 +32,7 @@ from nlpops.models.deep.trainer import (
     fit_net,
     predict_logits,
     resolve_device,
+    resolve_threads,
     torch_threads,
 )
 from nlpops.models.deep.vectors import TRAINED, embedding_matrix, load_vectors, train_vectors
@@ -182,11 +183,7 @@ class TorchTextClassifier(TextClassifier):
             raise ValueError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
 
     def _threads(self) -> int | None:
-        if self.num_threads is not None:
-            return self.num_threads
-        from nlpops.settings import get_settings
-
-        return get_settings().num_threads or None
+        return resolve_threads(self.num_threads)
 
     def _split(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the training part and of the stratified early-stopping part."""

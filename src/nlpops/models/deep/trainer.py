@@ -48,6 +48,15 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def resolve_threads(n: int | None) -> int | None:
+    """A model's ``num_threads``, or ``Settings.num_threads`` when it is None (0: torch's choice)."""
+    if n is not None:
+        return n
+    from nlpops.settings import get_settings
+
+    return get_settings().num_threads or None
+
+
 @contextmanager
 def torch_threads(n: int | None) -> Iterator[None]:
     """Run with ``n`` intra-op threads (None or 0: leave torch's choice), then restore it."""
@@ -138,7 +147,7 @@ def _scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epo
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
+def progress_bar(enabled: bool) -> Iterator[Any]:
     """A transient rich progress bar, or None when quiet (tests, pipes)."""
     if not enabled:
         yield None
@@ -206,8 +215,9 @@ class _Epoch:
         return loss, float((logits.argmax(dim=1).numpy() == y).mean())
 
 
-class _EarlyStopping:
-    """Remember the weights of the epoch with the lowest validation loss; say when to stop."""
+class EarlyStopping:
+    """Remember the weights of the evaluation with the lowest score (a loss, or minus a metric);
+    say when to stop."""
 
     def __init__(self, patience: int) -> None:
         self.patience = patience
@@ -215,7 +225,7 @@ class _EarlyStopping:
         self.best: dict[str, torch.Tensor] | None = None
 
     def should_stop(self, net: nn.Module, val_loss: float) -> bool:
-        """Record an epoch; True after ``patience`` epochs without improvement."""
+        """Record an evaluation; True after ``patience`` of them without improvement."""
         if val_loss < self.best_loss:
             self.best_loss, self.stale = val_loss, 0
             self.best = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -254,8 +264,8 @@ def fit_net(
     rng = np.random.default_rng(cfg.seed)
     run = _Epoch(net, cfg, device, math.ceil(len(seqs) / cfg.batch_size))
     y_t = torch.as_tensor(y, dtype=torch.long)
-    stopper, history = _EarlyStopping(cfg.patience), []
-    with _progress(cfg.verbose) as progress, _frozen(net, cfg.frozen_rows):
+    stopper, history = EarlyStopping(cfg.patience), []
+    with progress_bar(cfg.verbose) as progress, _frozen(net, cfg.frozen_rows):
         for epoch in range(1, cfg.max_epochs + 1):
             started = time.perf_counter()
             batches = bucket_batches(lengths, cfg.batch_size, rng)
