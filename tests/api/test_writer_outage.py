@@ -103,14 +103,16 @@ def test_the_backlog_is_bounded(store: Store) -> None:
     writer.close()
 
 
-def test_a_bad_row_is_dropped_not_held(store: Store) -> None:
+def test_a_bad_row_costs_only_itself(store: Store) -> None:
     writer = PredictionWriter(store, retry_delay_s=0)
     same = new_id()
     writer.submit([row("first", same)])
     assert writer.flush()
-    writer.submit([row("duplicate id", same)])  # IntegrityError: not an outage, retried once then dropped
+    # IntegrityError: not an outage; the batch is retried once, then row by row
+    writer.submit([row("good 1"), row("duplicate id", same), row("good 2")])
     assert writer.flush(timeout=2)
-    assert writer.pending == 0 and writer.lost == 1 and stored(store) == ["first"]
+    assert writer.pending == 0 and writer.lost == 1
+    assert stored(store) == ["first", "good 1", "good 2"]
     writer.close()
 
 

@@ -42,12 +42,10 @@ def bad_path(kind: str, root: Path, suffix: str) -> Path:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import SENTENCES
-
     from nlpops.models.registry import build_model
 
-    texts = [t for items in SENTENCES.values() for t in items]
-    labels = [label for label, items in SENTENCES.items() for _ in items]
+    texts = ["i love it", "great flight", "so happy", "i hate it", "awful flight", "so sad"]
+    labels = ["positive"] * 3 + ["negative"] * 3
     return build_model("tfidf_nb").fit(texts, labels).save(tmp_path_factory.mktemp("m") / "model")
 
 

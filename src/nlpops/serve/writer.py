@@ -8,7 +8,8 @@ When the database is unreachable (connection errors), the rows are kept in memor
 ``max_backlog`` rows (the oldest are dropped beyond, and counted in ``lost``), and retried with a
 backoff (``retry_delay_s`` doubling up to ``max_retry_delay_s``) and at every flush, so the service
 answers predictions through an outage and stores them once the database is back, without restart.
-Other database errors (a bad row) are retried once, then the batch is dropped and counted in ``lost``.
+Other database errors (a bad row) are retried once, then row by row: only the bad rows are dropped
+(counted in ``lost``).
 """
 
 from __future__ import annotations
@@ -173,8 +174,7 @@ class PredictionWriter:
                     self._schedule_retry()
                     return
                 if attempt == 2:
-                    self.lost += len(rows)
-                    log.error("could not store %d predictions, dropped: %s", len(rows), reason)
+                    self._insert_each(rows)
                     return
                 log.warning("storing %d predictions failed, retrying: %s", len(rows), reason)
                 time.sleep(self.retry_delay_s)
@@ -192,8 +192,7 @@ class PredictionWriter:
                 if is_unreachable(err):
                     self._schedule_retry()
                     return
-                self.lost += len(batch)  # a bad row: drop its batch, go on with the rest
-                log.error("could not store %d held predictions, dropped: %s", len(batch), err)
+                self._insert_each(batch)  # a bad row: keep the good ones
             for _ in batch:
                 self._backlog.popleft()
         log.info("database back: held predictions stored (%d written so far)", self.written)
@@ -204,6 +203,15 @@ class PredictionWriter:
             session.execute(insert(Prediction), rows)
             session.commit()
         self.written += len(rows)
+
+    def _insert_each(self, rows: list[Row]) -> None:
+        """Insert row by row, so that one bad row (not an outage) costs only itself."""
+        for one in rows:
+            try:
+                self._insert([one])
+            except SQLAlchemyError as err:
+                self.lost += 1
+                log.error("could not store prediction %s, dropped: %s", one.get("id"), str(err).splitlines()[0])
 
     def _hold(self, rows: list[Row]) -> None:
         """Keep rows for a later try, dropping the oldest beyond ``max_backlog``."""
