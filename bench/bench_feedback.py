@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "sentiment140_sample.csv"
@@ -134,7 +134,9 @@ def run_load(base: str, db_url: str, predictions: list[str], posts: int, concurr
     result = asyncio.run(post_feedback(base, predictions, posts, concurrency))
     stored = feedback_ids(db_url) - before
     assert result.n_errors == 0, f"errors under load: {result.errors}"
-    assert stored == set(result.acked), f"{len(stored)} rows stored for {len(result.acked)} acknowledged posts"
+    assert stored == set(result.acked), (
+        f"{len(stored)} rows stored for {len(result.acked)} acknowledged posts"
+    )
     return result
 
 

@@ -12,8 +12,7 @@ from typing import Any, get_args
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from nlpops.settings import Settings  # noqa: E402
-
+from nlpops.settings import Settings
 
 # For the fields declared without a description in settings.py.
 WHAT = {
@@ -42,9 +41,8 @@ def settings_table() -> str:
     for name, field in Settings.model_fields.items():
         default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
         shown = "" if default is None else f"`{default}`"
-        lines.append(
-            f"| `NLPOPS_{name.upper()}` | {_type_name(field.annotation)} | {shown} | {field.description or WHAT.get(name, '')} |"
-        )
+        what = field.description or WHAT.get(name, "")
+        lines.append(f"| `NLPOPS_{name.upper()}` | {_type_name(field.annotation)} | {shown} | {what} |")
     return "\n".join(lines)
 
 

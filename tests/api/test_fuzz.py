@@ -15,17 +15,17 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from api_support import ADMIN, API_KEY
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from live_server import LiveServer
+from schemathesis import GenerationMode
 from sqlalchemy import Engine, create_engine, text
 
 from nlpops.serve.db import Store
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-MAX_EXAMPLES = 40
+MAX_EXAMPLES = 30
 PG_URL = os.environ.get("NLPOPS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -88,7 +88,7 @@ def server_errors(base: str, max_examples: int) -> dict[str, str]:
             response = case.call(base_url=base, headers=ADMIN, timeout=30)
             if response.status_code >= 500:
                 found.setdefault(
-                    operation.label,
+                    case.operation.label,
                     f"{response.status_code} for {case.method} {case.formatted_path} "
                     f"query={case.query} body={case.body!r}: {response.text[:300]}",
                 )

@@ -13,7 +13,6 @@ its output (its strings rarely hit a NUL in an otherwise valid body).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from api_support import ADMIN, predict_one

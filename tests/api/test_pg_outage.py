@@ -54,7 +54,10 @@ def test_database_outage_and_recovery(private_pg: PrivatePostgres, model_dir: Pa
     try:
         with httpx.Client(base_url=server.base, timeout=15) as client:
             before = predict(client, "I love this")
-            assert client.post("/v1/feedback", json={"prediction_id": before, "correct": True}).status_code == 201
+            assert (
+                client.post("/v1/feedback", json={"prediction_id": before, "correct": True}).status_code
+                == 201
+            )
 
             private_pg.stop()
             during = [predict(client, f"what a wonderful day {i}") for i in range(5)]
@@ -77,7 +80,9 @@ def test_database_outage_and_recovery(private_pg: PrivatePostgres, model_dir: Pa
             late = client.post("/v1/feedback", json={"prediction_id": during[-1], "correct": True})
             assert late.status_code == 201, late.text
             after = predict(client, "back again")
-            assert client.post("/v1/feedback", json={"prediction_id": after, "correct": True}).status_code == 201
+            assert (
+                client.post("/v1/feedback", json={"prediction_id": after, "correct": True}).status_code == 201
+            )
     finally:
         server.stop()
     assert count(private_pg.url, Prediction) == 1 + 5 + 1  # nothing answered was lost

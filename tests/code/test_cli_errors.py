@@ -71,15 +71,31 @@ COMMANDS: dict[str, tuple[str, Args]] = {
     "watch": (
         ".csv",
         lambda bad, out, m, p: [
-            "watch", str(bad), "--model", str(m), "--time-col", "created_at", "--out", str(out), "--no-alert",
+            "watch",
+            str(bad),
+            "--model",
+            str(m),
+            "--time-col",
+            "created_at",
+            "--out",
+            str(out),
+            "--no-alert",
         ],
-    ),  # fmt: skip
+    ),
     "watch --model": (
         ".pkl",
         lambda bad, out, m, p: [
-            "watch", str(p), "--model", str(bad), "--time-col", "created_at", "--out", str(out), "--no-alert",
+            "watch",
+            str(p),
+            "--model",
+            str(bad),
+            "--time-col",
+            "created_at",
+            "--out",
+            str(out),
+            "--no-alert",
         ],
-    ),  # fmt: skip
+    ),
 }
 
 
@@ -135,7 +151,12 @@ def test_split_failing_half_way_leaves_nothing(
     monkeypatch.setattr(split_module, "sha256_file", real_hash)
     result = runner.invoke(app, ["data", "split", str(data), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "test.parquet", "train.parquet", "val.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "test.parquet",
+        "train.parquet",
+        "val.parquet",
+    ]
 
 
 def test_watch_failing_half_way_keeps_the_previous_report(
@@ -150,5 +171,7 @@ def test_watch_failing_half_way_keeps_the_previous_report(
     args = ["watch", str(posts), "--model", str(model_dir), "--time-col", "created_at", "--out", str(out)]
     result = runner.invoke(app, [*args, "--no-alert"])
     assert result.exit_code == 1 and result.stderr.strip() == "error: disk full"
-    assert [p.name for p in out.iterdir()] == ["report.html"] and (out / "report.html").read_text() == "previous run"
+    assert [p.name for p in out.iterdir()] == ["report.html"] and (
+        out / "report.html"
+    ).read_text() == "previous run"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["watch"]

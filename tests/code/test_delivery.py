@@ -170,7 +170,10 @@ def test_env_names_are_settings() -> None:
     api_env = {k: interpolate(str(v)) for k, v in compose()["services"]["api"]["environment"].items()}
     values = {k[len("NLPOPS_") :].lower(): v for k, v in api_env.items() if k.startswith("NLPOPS_")}
     settings = Settings(_env_file=None, **values)
-    assert settings.database_url.startswith("postgresql+psycopg://") and "@postgres:5432/" in settings.database_url
+    assert (
+        settings.database_url.startswith("postgresql+psycopg://")
+        and "@postgres:5432/" in settings.database_url
+    )
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:

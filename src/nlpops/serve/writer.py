@@ -169,7 +169,9 @@ class PredictionWriter:
             except SQLAlchemyError as err:
                 reason = str(err).splitlines()[0]
                 if is_unreachable(err):
-                    log.warning("database unreachable, keeping %d predictions for later: %s", len(rows), reason)
+                    log.warning(
+                        "database unreachable, keeping %d predictions for later: %s", len(rows), reason
+                    )
                     self._hold(rows)
                     self._schedule_retry()
                     return
@@ -211,7 +213,9 @@ class PredictionWriter:
                 self._insert([one])
             except SQLAlchemyError as err:
                 self.lost += 1
-                log.error("could not store prediction %s, dropped: %s", one.get("id"), str(err).splitlines()[0])
+                log.error(
+                    "could not store prediction %s, dropped: %s", one.get("id"), str(err).splitlines()[0]
+                )
 
     def _hold(self, rows: list[Row]) -> None:
         """Keep rows for a later try, dropping the oldest beyond ``max_backlog``."""

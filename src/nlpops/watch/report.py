@@ -66,7 +66,12 @@ def write_report(
     """Write the timeline, ``spikes.csv``, ``windows.csv`` and ``report.html`` into ``out_dir``
     (all of them or, on error, none)."""
     table = spikes_frame(spikes)
-    names = {"timeline": "timeline.png", "spikes": "spikes.csv", "windows": "windows.csv", "report": "report.html"}
+    names = {
+        "timeline": "timeline.png",
+        "spikes": "spikes.csv",
+        "windows": "windows.csv",
+        "report": "report.html",
+    }
     with staged_dir(out_dir) as stage:
         plot_timeline(agg, spikes, stage / names["timeline"])
         table.to_csv(stage / names["spikes"], index=False)
