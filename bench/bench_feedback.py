@@ -222,12 +222,12 @@ def pg_schema(pg_url: str) -> Iterator[str]:
 
 
 def fit_model(folder: Path, rows: int = 2000) -> Path:
-    """A ``tfidf_lr`` fitted on the first ``rows`` tweets of the shipped sample, saved to ``folder``."""
+    """A ``tfidf_lr`` fitted on ``rows`` random tweets of the shipped sample, saved to ``folder``."""
     import pandas as pd
 
     from nlpops.models.registry import build_model
 
-    df = pd.read_csv(SAMPLE).dropna(subset=["text", "label"]).head(rows)
+    df = pd.read_csv(SAMPLE).dropna(subset=["text", "label"]).sample(rows, random_state=0)
     model = build_model("tfidf_lr")
     model.fit(df["text"].astype(str).tolist(), df["label"].astype(str).tolist())
     return model.save(folder)

@@ -141,3 +141,13 @@ def test_close_stores_the_backlog_when_it_can(store: Store) -> None:
 def test_only_connection_errors_count_as_an_outage() -> None:
     assert is_unreachable(OperationalError("x", {}, Exception("down")))
     assert not is_unreachable(IntegrityError("x", {}, Exception("dup")))
+
+
+def test_flush_with_nothing_pending_skips_the_thread(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = PredictionWriter(store)
+    writer.submit([row("one")])
+    assert writer.flush() and stored(store) == ["one"]
+    monkeypatch.setattr(writer._queue, "put", lambda item: pytest.fail("flush went through the queue"))
+    assert writer.flush()  # every feedback calls it: no round trip when all is written
+    monkeypatch.undo()
+    writer.close()

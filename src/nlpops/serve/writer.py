@@ -95,6 +95,8 @@ class PredictionWriter:
         database is down, or given up; False on timeout."""
         if self._thread is None:
             return True
+        if self._queue.unfinished_tasks == 0 and not self._backlog:
+            return True  # nothing submitted is still in the queue: no round trip through the thread
         done = threading.Event()
         self._queue.put(done)
         return done.wait(timeout)
@@ -113,8 +115,10 @@ class PredictionWriter:
             except queue.Empty:
                 self._guarded(self._retry_backlog)
                 continue
-            rows, markers = self._drain(first)
+            rows, markers, n_items = self._drain(first)
             self._guarded(self._store, rows, force=bool(markers))
+            for _ in range(n_items):
+                self._queue.task_done()  # flush's fast path counts what is still to do
             for marker in markers:
                 if marker is _STOP:
                     if self._backlog:
@@ -134,22 +138,24 @@ class PredictionWriter:
         """How long to wait for new rows: until the next retry when rows are held, else forever."""
         return max(0.0, self._next_try - time.monotonic()) if self._backlog else None
 
-    def _drain(self, first: Any) -> tuple[list[Row], list[Any]]:
-        """Rows queued so far (up to ``max_rows``) and the markers (flush events, stop) met on the way."""
+    def _drain(self, first: Any) -> tuple[list[Row], list[Any], int]:
+        """Rows queued so far (up to ``max_rows``), the markers (flush events, stop) met on the way,
+        and how many queue items that was."""
         rows: list[Row] = []
         markers: list[Any] = []
-        item = first
+        item, n_items = first, 1
         while True:
             if isinstance(item, list):
                 rows.extend(item)
             else:
                 markers.append(item)
             if len(rows) >= self.max_rows or markers:
-                return rows, markers  # a marker ends the batch: a flush must see rows before it only
+                return rows, markers, n_items  # a marker ends the batch: a flush sees rows before it only
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return rows, markers
+                return rows, markers, n_items
+            n_items += 1
 
     def _store(self, rows: list[Row], force: bool) -> None:
         """Insert ``rows``; behind a backlog they queue up, and the backlog is retried when due
