@@ -229,3 +229,18 @@ def test_workflow_jobs() -> None:
     for secret in ("DEPLOY_HOST", "DEPLOY_USER", "DEPLOY_SSH_KEY", "DEPLOY_PATH"):
         assert f"secrets.{secret}" in deploy
     assert "/ready" in deploy
+
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+@pytest.mark.parametrize("page", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_doc_links_resolve_and_settings_exist(page: Path) -> None:
+    text_ = page.read_text()
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text_):
+        if "://" not in target:
+            assert (page.parent / target).exists(), f"{page.name}: broken link {target}"
+    fields = {f"NLPOPS_{name.upper()}" for name in Settings.model_fields}
+    named = set(re.findall(r"\bNLPOPS_[A-Z0-9_]*[A-Z0-9]\b", text_))
+    prefixes = {n for n in named if n.endswith(("_ALERT", "_SPIKE"))}  # "NLPOPS_SPIKE_*" families
+    assert named - prefixes <= fields | {"NLPOPS_TEST_PG_URL"}, f"{page.name}: not settings: {named - fields}"
