@@ -70,6 +70,9 @@ def test_database_outage_and_recovery(private_pg: PrivatePostgres, model_dir: Pa
             assert time.perf_counter() - start < 5.0
             ready = client.get("/ready")
             assert ready.status_code == 503 and "database unreachable" in ready.json()["reason"]
+            metrics = client.get("/metrics").text
+            assert "nlpops_prediction_rows_pending 5.0" in metrics
+            assert "nlpops_prediction_rows_lost 0.0" in metrics
 
             private_pg.start()  # same API process from here on
             deadline = time.monotonic() + 20
@@ -83,6 +86,7 @@ def test_database_outage_and_recovery(private_pg: PrivatePostgres, model_dir: Pa
             assert (
                 client.post("/v1/feedback", json={"prediction_id": after, "correct": True}).status_code == 201
             )
+            assert "nlpops_prediction_rows_pending 0.0" in client.get("/metrics").text
     finally:
         server.stop()
     assert count(private_pg.url, Prediction) == 1 + 5 + 1  # nothing answered was lost
