@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from nlpops.outputs import staged_dir
+
 COLUMNS = {
     "tags.mlflow.runName": "run",
     "tags.model": "model",
@@ -86,9 +88,8 @@ def build_report(out_dir: Path, experiment: str | None = None) -> tuple[Path, Pa
     from nlpops.evaluate import comparison_plots
 
     table = runs_table(experiment)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    plots = comparison_plots(table, out_dir)
-    md, page = out_dir / "report.md", out_dir / "report.html"
-    md.write_text(_markdown(table, plots), encoding="utf-8")
-    page.write_text(_html(table, plots), encoding="utf-8")
-    return md, page
+    with staged_dir(out_dir) as stage:  # the report and its plots, or nothing
+        plots = comparison_plots(table, stage)
+        (stage / "report.md").write_text(_markdown(table, plots), encoding="utf-8")
+        (stage / "report.html").write_text(_html(table, plots), encoding="utf-8")
+    return out_dir / "report.md", out_dir / "report.html"

@@ -118,8 +118,10 @@ def split(
 ) -> None:
     """Deduplicate (normalised text), drop label conflicts, split train/val/test and write a manifest."""
     from nlpops.data import check_leakage, load_dataset, split_dataset, write_split
+    from nlpops.outputs import check_out_dir
 
     with clean_errors(), console.status(f"reading {file}…") as status:
+        check_out_dir(out)  # before the work, not after
         df = load_dataset(file, fmt=fmt, columns=_columns(text_col, label_col))
         if group_col is not None and group_col not in df and "group" in df:
             group_col = "group"  # fixed formats map their group (user, airline) onto ``group``

@@ -81,10 +81,12 @@ def compare(
     ] = None,
 ) -> None:
     """Write a comparison report (table + plots) of the runs in an experiment."""
+    from nlpops.outputs import check_out_dir
     from nlpops.report import build_report
 
     quiet_libraries()
     with clean_errors():
+        check_out_dir(out)
         md, html = build_report(out, experiment)
     console.print(f"report: {md}\n        {html}")
 

@@ -49,12 +49,14 @@ def watch(
     alert: Annotated[bool, typer.Option(help="Send spikes to the alert channels of the settings.")] = True,
 ) -> None:
     """Score timestamped posts, count negatives per window (and group), flag spikes, alert and report."""
+    from nlpops.outputs import check_out_dir
     from nlpops.serve.alerts import channels_from_settings
     from nlpops.settings import get_settings
     from nlpops.watch import SpikeDetector, WatchSpec, run_watch
 
     quiet_libraries()
     with clean_errors():
+        check_out_dir(out)
         spec = WatchSpec(time_col=time_col, text_col=text_col, by=by)
         detector = SpikeDetector(baseline, threshold, min_volume, method=method, basis=basis)
         channels = channels_from_settings(get_settings()) if alert else []

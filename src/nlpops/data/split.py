@@ -15,6 +15,7 @@ from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from nlpops.data.errors import DataError, LeakageError
 from nlpops.data.files import sha256_file
 from nlpops.data.normalize import normalize_text
+from nlpops.outputs import staged_dir
 
 SPLITS = ("train", "val", "test")
 
@@ -201,14 +202,23 @@ def write_split(result: SplitResult, out_dir: str | Path) -> Path:
         Path: The manifest's path.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, dict[str, Any]] = {}
-    for name, frame in result.frames().items():
-        target = out / f"{name}.parquet"
-        _parquet_ready(frame).to_parquet(target, index=False)
-        files[target.name] = {"rows": len(frame), "sha256": sha256_file(target)}
+    with staged_dir(out) as stage:  # all the files or none
+        files: dict[str, dict[str, Any]] = {}
+        for name, frame in result.frames().items():
+            target = stage / f"{name}.parquet"
+            _parquet_ready(frame).to_parquet(target, index=False)
+            files[target.name] = {"rows": len(frame), "sha256": sha256_file(target)}
+        manifest = _manifest(result, files)
+        (stage / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    return out / "manifest.json"
+
+
+def _manifest(result: SplitResult, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The manifest: source file and hash, parameters, sizes, label counts, drops, written files."""
     source = Path(result.source) if result.source else None
-    manifest = {
+    return {
         "source": {
             "path": str(source) if source else None,
             "sha256": sha256_file(source) if source and source.is_file() else None,
@@ -224,6 +234,3 @@ def write_split(result: SplitResult, out_dir: str | Path) -> Path:
         "files": files,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    path = out / "manifest.json"
-    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path

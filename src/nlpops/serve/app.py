@@ -37,6 +37,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await asyncio.to_thread(store.check)  # a database down now is retried by GET /ready
     app.state.writer = writer = PredictionWriter(store)
     writer.start()
+    app.state.metrics.watch_writer(writer)
     if holder.current is None:
         await asyncio.to_thread(holder.load_initial)
     # Move the startup heap (libraries, the model) out of the collector's reach: a full collection

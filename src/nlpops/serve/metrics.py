@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import Response
 from prometheus_client import (
@@ -39,6 +40,14 @@ class Metrics:
             "nlpops_feedback", "Feedback by verdict.", ["correct"], registry=self.registry
         )
         self.alerts = Counter("nlpops_alerts_fired", "Alerts fired.", registry=self.registry)
+        self.rows_pending = Gauge(
+            "nlpops_prediction_rows_pending",
+            "Prediction rows held in memory while the database is unreachable.",
+            registry=self.registry,
+        )
+        self.rows_lost = Gauge(
+            "nlpops_prediction_rows_lost", "Prediction rows dropped since startup.", registry=self.registry
+        )
         self.model_info = Gauge(
             "nlpops_model_info", "The model served (value 1).", ["name", "version"], registry=self.registry
         )
@@ -47,6 +56,11 @@ class Metrics:
         """Point the info gauge at the model now served."""
         self.model_info.clear()
         self.model_info.labels(name=loaded.name, version=loaded.version or "").set(1)
+
+    def watch_writer(self, writer: Any) -> None:
+        """Read the write-behind queue's held and dropped rows at each scrape."""
+        self.rows_pending.set_function(lambda: writer.pending)
+        self.rows_lost.set_function(lambda: writer.lost)
 
     def exposition(self) -> Response:
         """The text exposition format, for ``GET /metrics``."""

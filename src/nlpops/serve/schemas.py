@@ -17,6 +17,15 @@ def _not_blank(text: str) -> str:
 NonBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character (\\u0000), which no stored field accepts")
+    return value
+
+
+StoredStr = Annotated[str, AfterValidator(_no_nul)]  # goes into a database column as is
+
+
 # --- prediction ------------------------------------------------------------------------------
 class PredictRequest(BaseModel):
     """One text (``text``) or a batch (``texts``), not both."""
@@ -90,9 +99,11 @@ class FeedbackCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prediction_id: str
+    prediction_id: StoredStr = Field(max_length=36, description="An id returned by POST /v1/predict.")
     correct: bool
-    label: str | None = Field(None, description="The right label, when the prediction was wrong.")
+    label: StoredStr | None = Field(
+        None, max_length=200, description="The right label, when the prediction was wrong."
+    )
 
 
 class FeedbackPublic(BaseModel):

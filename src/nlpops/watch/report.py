@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from nlpops.outputs import staged_dir
 from nlpops.plots import _pyplot, _save
 from nlpops.watch.detect import Spike
 
@@ -62,17 +63,19 @@ def _html(table: pd.DataFrame, source: str, n_posts: int, window: str) -> str:
 def write_report(
     out_dir: Path, agg: pd.DataFrame, spikes: Sequence[Spike], source: str, window: str
 ) -> dict[str, Path]:
-    """Write the timeline, ``spikes.csv``, ``windows.csv`` and ``report.html`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write the timeline, ``spikes.csv``, ``windows.csv`` and ``report.html`` into ``out_dir``
+    (all of them or, on error, none)."""
     table = spikes_frame(spikes)
-    paths = {
-        "timeline": plot_timeline(agg, spikes, out_dir / "timeline.png"),
-        "spikes": out_dir / "spikes.csv",
-        "windows": out_dir / "windows.csv",
-        "report": out_dir / "report.html",
+    names = {
+        "timeline": "timeline.png",
+        "spikes": "spikes.csv",
+        "windows": "windows.csv",
+        "report": "report.html",
     }
-    table.to_csv(paths["spikes"], index=False)
-    agg.to_csv(paths["windows"], index=False)
-    n_posts = int(agg["volume"].sum()) if len(agg) else 0
-    paths["report"].write_text(_html(table, source, n_posts, window), encoding="utf-8")
-    return paths
+    with staged_dir(out_dir) as stage:
+        plot_timeline(agg, spikes, stage / names["timeline"])
+        table.to_csv(stage / names["spikes"], index=False)
+        agg.to_csv(stage / names["windows"], index=False)
+        n_posts = int(agg["volume"].sum()) if len(agg) else 0
+        (stage / names["report"]).write_text(_html(table, source, n_posts, window), encoding="utf-8")
+    return {key: out_dir / name for key, name in names.items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,18 +60,34 @@ def _parquet_chunks(path: Path, spec: WatchSpec, chunksize: int) -> Iterator[pd.
 
 def _text_chunks(path: Path, fmt: str, spec: WatchSpec, chunksize: int) -> Iterator[pd.DataFrame]:
     with open_binary(path) as handle:
-        reader: Any
-        if fmt == "jsonl":
-            reader = pd.read_json(handle, lines=True, chunksize=chunksize, dtype=False)
-        else:
-            sep = "\t" if fmt == "tsv" else ","
-            reader = pd.read_csv(handle, sep=sep, chunksize=chunksize, dtype=str, keep_default_na=False)
-        checked = False
-        for chunk in reader:
-            if not checked:
+        for number, chunk in enumerate(_named_errors(path, lambda: _reader(handle, fmt, chunksize))):
+            if number == 0:
                 _check_columns(path, list(chunk.columns), spec)
-                checked = True
             yield chunk[spec.columns]
+
+
+def _reader(handle: Any, fmt: str, chunksize: int) -> Iterator[pd.DataFrame]:
+    """pandas' chunked reader of a JSONL, CSV or TSV stream."""
+    if fmt == "jsonl":
+        return iter(pd.read_json(handle, lines=True, chunksize=chunksize, dtype=False))
+    sep = "\t" if fmt == "tsv" else ","
+    return iter(pd.read_csv(handle, sep=sep, chunksize=chunksize, dtype=str, keep_default_na=False))
+
+
+def _named_errors(path: Path, make_reader: Callable[[], Iterator[pd.DataFrame]]) -> Iterator[pd.DataFrame]:
+    """The chunks of ``make_reader()``; a decoding or parsing error becomes a DataError naming the file."""
+    reader: Iterator[pd.DataFrame] | None = None
+    while True:
+        try:
+            reader = reader or make_reader()
+            chunk = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path}: bytes that are not valid utf-8 ({exc})") from None
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise DataError(f"{path}: cannot parse ({str(exc).splitlines()[0]})") from None
+        yield chunk
 
 
 def read_chunks(path: str | Path, spec: WatchSpec, chunksize: int = 50_000) -> Iterator[pd.DataFrame]:

@@ -7,6 +7,7 @@ counts and the negative posts around the spikes come back to the driver.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pandas as pd
 
 from nlpops.data.errors import DataError
 from nlpops.data.files import detect_format, resolve_path
+from nlpops.outputs import check_out_dir
 from nlpops.serve.alerts import Channel
 from nlpops.watch.aggregate import complete_windows, negative_class, window_offset
 from nlpops.watch.detect import Spike, SpikeDetector
@@ -163,10 +165,18 @@ def run_watch_spark(
     window_offset(window)
     spark = spark_session(master)
     scored = score_spark(spark, read_posts(spark, path, spec), model_uri, spec, negative_label)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    scored.write.mode("overwrite").parquet(str(out_dir / "scored.parquet"))
-    scored = spark.read.parquet(str(out_dir / "scored.parquet"))  # score once, read back for the rest
-    agg = aggregate_spark(spark, scored, window)
-    spikes = detector.detect(agg)
-    negatives = spike_negatives(scored, spikes, window, detector.baseline_windows)
-    return report_watch(agg, spikes, negatives, out_dir, window, detector, channels, str(path))
+    check_out_dir(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staged = out_dir.parent / f".{out_dir.name}.scored.parquet.tmp"  # moved in once the report is written
+    try:
+        scored.write.mode("overwrite").parquet(str(staged))
+        scored = spark.read.parquet(str(staged))  # score once, read back for the rest
+        agg = aggregate_spark(spark, scored, window)
+        spikes = detector.detect(agg)
+        negatives = spike_negatives(scored, spikes, window, detector.baseline_windows)
+        result = report_watch(agg, spikes, negatives, out_dir, window, detector, channels, str(path))
+        shutil.rmtree(out_dir / "scored.parquet", ignore_errors=True)
+        staged.rename(out_dir / "scored.parquet")
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    return result

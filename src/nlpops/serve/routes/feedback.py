@@ -22,6 +22,7 @@ router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 # With several server processes, the prediction may sit for a few milliseconds in another worker's
 # write-behind queue (serve/writer.py): look again briefly before answering 404.
 RETRY_DELAYS_S = (0.01, 0.03, 0.1, 0.2)
+MAX_OFFSET = 10**12  # far past any real export; PostgreSQL's OFFSET is a bigint (a larger one was a 500)
 
 
 def prediction_exists(session: Session, prediction_id: str) -> bool:
@@ -82,7 +83,7 @@ def create_feedback(
 def export_feedback(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")] = 0,
 ) -> FeedbackPage:
     """Every verdict with its prediction, oldest first (admin; header ``X-API-Key``)."""
     total = session.scalar(select(func.count()).select_from(Feedback)) or 0

@@ -45,6 +45,12 @@ def check_sizes(texts: list[str], settings: Settings) -> None:
             )
 
 
+def _storable(text: str) -> str:
+    """The text as a database column takes it: PostgreSQL refuses NUL, stored as U+FFFD (the
+    hash is of the text as sent)."""
+    return text.replace("\x00", "\ufffd")
+
+
 def prediction_rows(
     texts: list[str], proba: np.ndarray, loaded: LoadedModel, settings: Settings, latency_ms: float
 ) -> list[dict[str, Any]]:
@@ -55,7 +61,7 @@ def prediction_rows(
         {
             "id": new_id(),
             "created_at": now,
-            "text": text if settings.store_text else None,
+            "text": _storable(text) if settings.store_text else None,
             "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
             "label": classes[int(row.argmax())],
             "probabilities": dict(zip(classes, row.tolist(), strict=True)),

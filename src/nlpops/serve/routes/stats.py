@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, status
 
 from nlpops.serve.db import alerts_between, feedback_by_hour, predictions_by_hour, utcnow
 from nlpops.serve.deps import HolderDep, SessionDep
@@ -85,6 +85,18 @@ def _buckets(
     return buckets
 
 
+def _period(until: datetime, hours: int) -> tuple[datetime, datetime]:
+    """(end, start) of ``hours`` whole hours ending with the hour of ``until``; 422 past year 1 or 9999."""
+    try:
+        end = floor_hour(until) + HOUR
+        return end, end - hours * HOUR
+    except OverflowError:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"until={until.isoformat()} with hours={hours} falls outside the years 1 to 9999",
+        ) from None
+
+
 @router.get("/stats", response_model=StatsResponse)
 def stats(
     session: SessionDep,
@@ -98,8 +110,7 @@ def stats(
     ] = None,
 ) -> StatsResponse:
     """Predictions per hour and label, negative share, feedback accuracy and alerts (no key needed)."""
-    end = floor_hour(until or utcnow()) + HOUR
-    since = end - hours * HOUR
+    end, since = _period(until or utcnow(), hours)
     counts: dict[datetime, dict[str, int]] = defaultdict(dict)
     for hour, label, n in predictions_by_hour(session, since, end):
         counts[_parse_hour(hour)][label] = n

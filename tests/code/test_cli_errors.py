@@ -1,0 +1,177 @@
+"""Every CLI command that reads a file, given a bad one: exit != 0, one clear line, nothing half-written.
+
+Bad inputs: a missing path, a directory, an empty file, a file in the wrong format (binary, or
+readable text of the wrong kind). Each command runs
+in-process (typer's CliRunner); stderr must hold exactly one line, ``error: …`` naming the problem,
+and no traceback; the ``--out`` folder, when the command has one, must hold no file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from nlpops.cli import app
+
+runner = CliRunner()
+BAD_INPUTS = ("missing", "directory", "empty", "binary", "wrong_text")
+WRONG_TEXT = {  # readable text, but not what the command expects
+    ".csv": '{"comment": "JSON, not a table with the expected columns"}\n',
+    ".yaml": "text,label\nI love it,positive\n",  # a CSV given as the config
+    ".pkl": "not a pickle\n",
+}
+
+
+def bad_path(kind: str, root: Path, suffix: str) -> Path:
+    """A path of the given kind of badness, with ``suffix`` (the extension the command expects)."""
+    path = root / f"input-{kind}{suffix}"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "binary":
+        path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01binary, not text\xff\xfe")
+    elif kind == "wrong_text":
+        path.write_text(WRONG_TEXT[suffix])
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from nlpops.models.registry import build_model
+
+    texts = ["i love it", "great flight", "so happy", "i hate it", "awful flight", "so sad"]
+    labels = ["positive"] * 3 + ["negative"] * 3
+    return build_model("tfidf_nb").fit(texts, labels).save(tmp_path_factory.mktemp("m") / "model")
+
+
+@pytest.fixture(scope="module")
+def posts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("posts") / "posts.csv"
+    pd.DataFrame({"text": ["i love it", "i hate it"], "created_at": ["2024-01-01", "2024-01-02"]}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+# name -> (suffix of the bad file, args built from (bad path, out folder, model folder, good posts file))
+Args = Callable[[Path, Path, Path, Path], list[str]]
+COMMANDS: dict[str, tuple[str, Args]] = {
+    "data validate": (".csv", lambda bad, out, m, p: ["data", "validate", str(bad)]),
+    "data split": (".csv", lambda bad, out, m, p: ["data", "split", str(bad), "--out", str(out)]),
+    "train": (".yaml", lambda bad, out, m, p: ["train", str(bad)]),
+    "tune": (".yaml", lambda bad, out, m, p: ["tune", str(bad), "--model", "tfidf_lr", "--trials", "1"]),
+    "evaluate --data": (".csv", lambda bad, out, m, p: ["evaluate", "--model", str(m), "--data", str(bad)]),
+    "evaluate --model": (".pkl", lambda bad, out, m, p: ["evaluate", "--model", str(bad), "--data", str(p)]),
+    "predict --model": (".pkl", lambda bad, out, m, p: ["predict", "--model", str(bad), "i love it"]),
+    "watch": (
+        ".csv",
+        lambda bad, out, m, p: [
+            "watch",
+            str(bad),
+            "--model",
+            str(m),
+            "--time-col",
+            "created_at",
+            "--out",
+            str(out),
+            "--no-alert",
+        ],
+    ),
+    "watch --model": (
+        ".pkl",
+        lambda bad, out, m, p: [
+            "watch",
+            str(p),
+            "--model",
+            str(bad),
+            "--time-col",
+            "created_at",
+            "--out",
+            str(out),
+            "--no-alert",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_INPUTS)
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_bad_input_gives_one_clear_line(
+    command: str, kind: str, tmp_path: Path, model_dir: Path, posts: Path, mlflow_store: str
+) -> None:
+    suffix, build = COMMANDS[command]
+    bad = bad_path(kind, tmp_path, suffix)
+    out = tmp_path / "out"
+    result = runner.invoke(app, build(bad, out, model_dir, posts))
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code != 0, f"{command} accepted a {kind} input:\n{result.output}"
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert len(lines) == 1, f"{command} ({kind}) wrote {len(lines)} lines on stderr:\n{result.stderr}"
+    assert lines[0].startswith("error: ") and "Traceback" not in result.output
+    assert bad.name in lines[0] or str(bad) in lines[0], f"the error should name the input: {lines[0]}"
+    leftovers = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file()) if out.exists() else []
+    assert leftovers == [], f"{command} ({kind}) left files in --out: {leftovers}"
+
+
+def test_out_that_is_a_file_is_refused(tmp_path: Path, posts: Path) -> None:
+    out = tmp_path / "out.txt"
+    out.write_text("keep me")
+    result = runner.invoke(app, ["data", "split", str(posts), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {out}: exists and is not a folder; give --out a folder"
+    assert out.read_text() == "keep me"
+
+
+def test_split_failing_half_way_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_data: tuple[list[str], list[str]]
+) -> None:
+    import nlpops.data.split as split_module
+
+    texts, labels = tiny_data
+    data = tmp_path / "tiny.csv"
+    pd.DataFrame({"text": texts, "label": labels}).to_csv(data, index=False)
+    real_hash, calls = split_module.sha256_file, []
+
+    def hash_then_fail(path: Path) -> str:
+        calls.append(path)
+        if len(calls) == 2:  # train.parquet is written, val.parquet too: now the disk "fills up"
+            raise OSError(28, "No space left on device")
+        return real_hash(path)
+
+    monkeypatch.setattr(split_module, "sha256_file", hash_then_fail)
+    out = tmp_path / "splits"
+    result = runner.invoke(app, ["data", "split", str(data), "--out", str(out)])
+    assert result.exit_code == 1 and "No space left on device" in result.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [data]  # no staging folder left either
+    monkeypatch.setattr(split_module, "sha256_file", real_hash)
+    result = runner.invoke(app, ["data", "split", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "test.parquet",
+        "train.parquet",
+        "val.parquet",
+    ]
+
+
+def test_watch_failing_half_way_keeps_the_previous_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_dir: Path, posts: Path
+) -> None:
+    import nlpops.watch.report as report_module
+
+    out = tmp_path / "watch"
+    out.mkdir()
+    (out / "report.html").write_text("previous run")
+    monkeypatch.setattr(report_module, "_html", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    args = ["watch", str(posts), "--model", str(model_dir), "--time-col", "created_at", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--no-alert"])
+    assert result.exit_code == 1 and result.stderr.strip() == "error: disk full"
+    assert [p.name for p in out.iterdir()] == ["report.html"] and (
+        out / "report.html"
+    ).read_text() == "previous run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["watch"]
