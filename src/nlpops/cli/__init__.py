@@ -7,6 +7,7 @@ import typer
 from nlpops.cli import data as data_cli
 from nlpops.cli import models as models_cli
 from nlpops.cli import serve as serve_cli
+from nlpops.cli import skills as skills_cli
 from nlpops.cli import tune as tune_cli
 from nlpops.cli import watch as watch_cli
 
@@ -25,6 +26,7 @@ app.command("tune")(tune_cli.tune)
 
 app.command("serve")(serve_cli.serve)
 app.command("watch")(watch_cli.watch)
+app.add_typer(skills_cli.app, name="skills")
 
 
 def main() -> None:
