@@ -93,3 +93,16 @@ def test_bad_list_and_alias_files(tmp_path: Path) -> None:
     (tmp_path / "a.tsv").write_text("AWS\tAmazon\tCLOUD\n")
     with pytest.raises(ValueError, match="line 1"):
         read_aliases(tmp_path / "a.tsv")
+
+
+def test_context_rule_runs_last_and_filters_any_entity() -> None:
+    from spacy.tokens import Span
+
+    from nlpops.skills.ner import build_pipeline
+
+    nlp = build_pipeline("blank_en", [], ruler="before")
+    assert nlp.pipe_names == ["entity_ruler", "ner", "skills_context"]
+    context = nlp.get_pipe("skills_context")
+    doc = nlp.make_doc("Lean management, and R for statistics with Python")
+    doc.ents = [Span(doc, 0, 1, "PROG_LANG"), Span(doc, 4, 5, "PROG_LANG"), Span(doc, 8, 9, "PROG_LANG")]
+    assert [e.text for e in context(doc).ents] == ["R", "Python"]  # "R": the cue word "python" is near

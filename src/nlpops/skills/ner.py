@@ -39,18 +39,37 @@ def blank_base(base: str) -> Language:
 
 
 def add_rules(nlp: Language, patterns: list[dict[str, Any]], after_ner: bool, window: int = 8) -> None:
-    """Add the EntityRuler and the context rule; after the NER, the ruler only fills gaps."""
+    """Add the EntityRuler and, last, the context rule; after the NER, the ruler only fills gaps.
+
+    The context rule runs after the NER too, so a NER that learnt "Lean" from the seed
+    project's noisy labels cannot bring it back without context.
+    """
     where = {"after": "ner"} if after_ner else ({"before": "ner"} if "ner" in nlp.pipe_names else {})
     ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": False, "phrase_matcher_attr": None}, **where)
     ruler.add_patterns(patterns)  # type: ignore[attr-defined]
     cfg = {"ambiguous": sorted(default_ambiguous()), "cue_words": default_cue_words(), "window": window}
-    nlp.add_pipe("skills_context", config=cfg, after="entity_ruler")
+    nlp.add_pipe("skills_context", config=cfg, last=True)  # also filters the NER's entities
+
+
+def ner_config(use_vectors: bool) -> dict[str, Any]:
+    """The NER's config: spaCy's default, or a tok2vec that also reads the base's static vectors."""
+    if not use_vectors:
+        return {}
+    embed = {
+        "@architectures": "spacy.MultiHashEmbed.v2",
+        "width": 96,
+        "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+        "rows": [5000, 1000, 2500, 2500],
+        "include_static_vectors": True,
+    }
+    encode = {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 96, "depth": 4, "window_size": 1, "maxout_pieces": 3}
+    return {"model": {"tok2vec": {"@architectures": "spacy.Tok2Vec.v2", "embed": embed, "encode": encode}}}
 
 
 def build_pipeline(base: str, patterns: list[dict[str, Any]], ruler: str, window: int = 8) -> Language:
     """Base + NER + (ruler and context rule before or after it, or none)."""
     nlp = blank_base(base)
-    nlp.add_pipe("ner")
+    nlp.add_pipe("ner", config=ner_config(use_vectors=base == "fr_core_news_md"))
     if ruler != "none":
         add_rules(nlp, patterns, after_ner=ruler == "after", window=window)
     return nlp
