@@ -103,6 +103,6 @@ def test_context_rule_runs_last_and_filters_any_entity() -> None:
     nlp = build_pipeline("blank_en", [], ruler="before")
     assert nlp.pipe_names == ["entity_ruler", "ner", "skills_context"]
     context = nlp.get_pipe("skills_context")
-    doc = nlp.make_doc("Lean management, and R for statistics with Python")
-    doc.ents = [Span(doc, 0, 1, "PROG_LANG"), Span(doc, 4, 5, "PROG_LANG"), Span(doc, 8, 9, "PROG_LANG")]
+    doc = nlp.make_doc("Lean management is our culture in this team. We use R with Python")
+    doc.ents = [Span(doc, 0, 1, "PROG_LANG"), Span(doc, 11, 12, "PROG_LANG"), Span(doc, 13, 14, "PROG_LANG")]
     assert [e.text for e in context(doc).ents] == ["R", "Python"]  # "R": the cue word "python" is near
