@@ -36,7 +36,9 @@ def main(config: str, overrides: list[str]) -> None:
     nlp = ner.build_pipeline(t.base, patterns, t.ruler, t.context_window)
     started = time.perf_counter()
     ner.train_ner(nlp, split.train + split.weak, t.iterations, t.dropout, t.batch_size, t.seed)
-    print(f"config {config} {overrides}: {split.manifest()}, trained in {time.perf_counter() - started:.0f} s")
+    print(
+        f"config {config} {overrides}: {split.manifest()}, trained in {time.perf_counter() - started:.0f} s"
+    )
     print(table(ner.evaluate_records(nlp, split.test), f"held-out distinct texts ({len(split.test)})"))
     reviewed = [r for r in split.test if r.reviewed]
     print(table(ner.evaluate_records(nlp, reviewed), f"held-out hand-corrected texts ({len(reviewed)})"))

@@ -8,9 +8,24 @@ from pathlib import Path
 SENTENCES = [
     ("We need {} and {} on {}.", ("Python", "PROG_LANG"), ("PostgreSQL", "DB"), ("AWS", "PLATFORM")),
     ("Vous maîtrisez {} et {} sur {}.", ("Java", "PROG_LANG"), ("MongoDB", "DB"), ("Azure", "PLATFORM")),
-    ("Experience with {}, {} and {} required.", ("Scala", "PROG_LANG"), ("Docker", "FRAMEWORKS"), ("MySQL", "DB")),
-    ("Connaissance de {} ou {} appréciée, {} un plus.", ("TensorFlow", "FRAMEWORKS"), ("PyTorch", "FRAMEWORKS"), ("Kotlin", "PROG_LANG")),
-    ("Build services in {} with {} and store data in {}.", ("Ruby", "PROG_LANG"), ("Kubernetes", "FRAMEWORKS"), ("Redis", "DB")),
+    (
+        "Experience with {}, {} and {} required.",
+        ("Scala", "PROG_LANG"),
+        ("Docker", "FRAMEWORKS"),
+        ("MySQL", "DB"),
+    ),
+    (
+        "Connaissance de {} ou {} appréciée, {} un plus.",
+        ("TensorFlow", "FRAMEWORKS"),
+        ("PyTorch", "FRAMEWORKS"),
+        ("Kotlin", "PROG_LANG"),
+    ),
+    (
+        "Build services in {} with {} and store data in {}.",
+        ("Ruby", "PROG_LANG"),
+        ("Kubernetes", "FRAMEWORKS"),
+        ("Redis", "DB"),
+    ),
     ("Stack: {}, {}, {}.", ("JavaScript", "PROG_LANG"), ("Django", "FRAMEWORKS"), ("Snowflake", "DB")),
 ]
 
@@ -33,5 +48,7 @@ def tiny_records() -> list[dict]:
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:
     """Write records as doccano JSONL (ids from 1)."""
-    path.write_text("".join(json.dumps({"id": i} | r) + "\n" for i, r in enumerate(records, 1)), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps({"id": i} | r) + "\n" for i, r in enumerate(records, 1)), encoding="utf-8"
+    )
     return path

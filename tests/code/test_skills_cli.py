@@ -41,14 +41,18 @@ def test_train_then_use_the_champion(mlflow_store: str, tiny_config: Path, tmp_p
     assert result.exit_code == 0, result.output
     assert "registered skills v1; champion: moved" in result.output
     ann = tmp_path / "ann.jsonl"
-    result = runner.invoke(app, ["skills", "evaluate", "--model", "models:/skills@champion", "--data", str(ann), "--json"])
+    result = runner.invoke(
+        app, ["skills", "evaluate", "--model", "models:/skills@champion", "--data", str(ann), "--json"]
+    )
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout.strip().splitlines()[-1])
     assert scores["n"] == 6 and set(scores["modes"]) == {"ruler", "ner", "both"}
     assert set(scores["per_label"]) == {"PROG_LANG", "DB", "PLATFORM", "FRAMEWORKS"}
     assert scores["modes"]["ruler"]["per_label"]["DB"]["precision"] == 1.0  # MySQL, MongoDB from the list
     out = tmp_path / "skills.csv"
-    result = runner.invoke(app, ["skills", "extract", str(ann), "--model", "models:/skills@champion", "--out", str(out)])
+    result = runner.invoke(
+        app, ["skills", "extract", str(ann), "--model", "models:/skills@champion", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "MySQL" in out.read_text()
     result = runner.invoke(app, ["skills", "report", str(out), "--out", str(tmp_path / "rep")])

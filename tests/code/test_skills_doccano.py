@@ -1,4 +1,4 @@
-"""doccano import: spans round-trip, misaligned spans are fixed or listed, duplicates resolved, bad files named."""
+"""doccano import: spans round-trip, misaligned spans fixed or listed, duplicates resolved, bad files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ import spacy
 from skills_support import tiny_records, write_jsonl
 
 from nlpops.skills.components import split_glued_words
-from nlpops.skills.doccano import Record, docs_to_records, read_doccano, resolve_duplicates, to_docs, write_docbin
+from nlpops.skills.doccano import (
+    Record,
+    docs_to_records,
+    read_doccano,
+    resolve_duplicates,
+    to_docs,
+    write_docbin,
+)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,12 @@ def test_score_spans_counts_exact_matches() -> None:
     gold = [{(0, 6, "PROG_LANG"), (10, 15, "DB")}, {(0, 3, "PLATFORM")}]
     pred = [{(0, 6, "PROG_LANG"), (10, 15, "PROG_LANG")}, set()]
     s = score_spans(gold, pred)
-    assert s["per_label"]["PROG_LANG"] == {"precision": 0.5, "recall": 1.0, "f1": pytest.approx(2 / 3), "support": 1.0}
+    assert s["per_label"]["PROG_LANG"] == {
+        "precision": 0.5,
+        "recall": 1.0,
+        "f1": pytest.approx(2 / 3),
+        "support": 1.0,
+    }
     assert s["per_label"]["DB"]["recall"] == 0.0 and s["per_label"]["PLATFORM"]["support"] == 1.0
     assert s["micro_precision"] == 0.5 and s["micro_recall"] == pytest.approx(1 / 3)
     assert flat_metrics(s, "test_both")["test_both_PROG_LANG_f1"] == pytest.approx(2 / 3)

@@ -46,7 +46,10 @@ def found(nlp, text: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("We use python and postgresql on amazon web services.", [("python", "PROG_LANG"), ("postgresql", "DB"), ("amazon web services", "PLATFORM")]),
+        (
+            "We use python and postgresql on amazon web services.",
+            [("python", "PROG_LANG"), ("postgresql", "DB"), ("amazon web services", "PLATFORM")],
+        ),
         ("Deployed on AWS.", [("AWS", "PLATFORM")]),
         ("Skills: Python, R, Go.", [("Python", "PROG_LANG"), ("R", "PROG_LANG"), ("Go", "PROG_LANG")]),
         ("Programming language: Julia.", [("Julia", "PROG_LANG")]),

@@ -36,12 +36,16 @@ def test_extract_normalises_and_counts_postings(ruler, tmp_path: Path) -> None:
     assert frame["PLATFORM"].tolist() == ["Amazon Web Services", "Amazon Web Services", "", ""]
     assert frame["PROG_LANG"].tolist() == ["Python", "Python", "", ""]
     tables = demand(frame)
-    assert tables["PLATFORM"].to_dict("records") == [{"skill": "Amazon Web Services", "postings": 2, "share": 0.5}]
+    assert tables["PLATFORM"].to_dict("records") == [
+        {"skill": "Amazon Web Services", "postings": 2, "share": 0.5}
+    ]
     assert tables["FRAMEWORKS"].empty
 
 
 def test_report_writes_one_chart_per_category_and_a_page(ruler, tmp_path: Path) -> None:
-    frame = extract_skills(ruler, pd.DataFrame({"posting": [0, 1], "title": ["", ""], "text": ["Python, MySQL", "AWS"]}))
+    frame = extract_skills(
+        ruler, pd.DataFrame({"posting": [0, 1], "title": ["", ""], "text": ["Python, MySQL", "AWS"]})
+    )
     frame.to_csv(tmp_path / "skills.csv", index=False)
     page = write_report(read_extracted(tmp_path / "skills.csv"), tmp_path / "report")
     pngs = sorted(p.name for p in (tmp_path / "report").glob("*.png"))
@@ -57,5 +61,5 @@ def test_read_postings_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no text column"):
         read_postings(tmp_path / "a.csv")
     (tmp_path / "b.csv").write_text("text\n\n")
-    with pytest.raises(ValueError, match="no text column|no non-empty text"):
+    with pytest.raises(ValueError, match="no non-empty text"):
         read_postings(tmp_path / "b.csv")

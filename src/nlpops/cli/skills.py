@@ -14,7 +14,10 @@ from nlpops.cli.common import clean_errors, console, quiet_libraries
 app = typer.Typer(help="Skills extraction from job postings (spaCy ruler + NER).", no_args_is_help=True)
 
 ModelOpt = Annotated[
-    str, typer.Option("--model", help="A spaCy pipeline folder, an MLflow model folder, models:/skills@champion, runs:/…")
+    str,
+    typer.Option(
+        "--model", help="A spaCy pipeline folder, an MLflow model folder, models:/skills@champion, runs:/…"
+    ),
 ]
 FileArg = Annotated[Path, typer.Argument(help="Input file.")]
 
@@ -33,10 +36,14 @@ def _load(model: str) -> Any:
 
 @app.command("build-ruler")
 def build_ruler(
-    lists: Annotated[list[Path], typer.Argument(help="Skill-list CSVs (name column); the label comes from the file name.")],
+    lists: Annotated[
+        list[Path], typer.Argument(help="Skill-list CSVs (name column); the label comes from the file name.")
+    ],
     out: Annotated[Path, typer.Option(help="Patterns JSONL, or a folder for a ruler-only spaCy pipeline.")],
     aliases: Annotated[Path | None, typer.Option(help="Aliases TSV (alias, canonical, label).")] = None,
-    pipeline: Annotated[bool, typer.Option(help="Save a runnable ruler-only pipeline folder instead.")] = False,
+    pipeline: Annotated[
+        bool, typer.Option(help="Save a runnable ruler-only pipeline folder instead.")
+    ] = False,
     lang: Annotated[str, typer.Option(help="Tokenizer language (en or fr).")] = "fr",
 ) -> None:
     """Skill-list CSVs → EntityRuler patterns (case-insensitive; ambiguous names need context)."""
@@ -57,7 +64,9 @@ def build_ruler(
 def import_doccano(
     file: FileArg,
     out: Annotated[Path, typer.Option(help="spaCy DocBin (.spacy) to write.")],
-    preannotated: Annotated[Path | None, typer.Option(help="The pre-annotation JSONL: tells reviewed copies apart.")] = None,
+    preannotated: Annotated[
+        Path | None, typer.Option(help="The pre-annotation JSONL: tells reviewed copies apart.")
+    ] = None,
     lang: Annotated[str, typer.Option(help="Tokenizer language (en or fr).")] = "fr",
     keep_duplicates: Annotated[bool, typer.Option(help="Keep every copy of a repeated text.")] = False,
 ) -> None:
@@ -74,7 +83,10 @@ def import_doccano(
         docs, report = to_docs(split_glued_words(spacy.blank(lang)), records)
         write_docbin(docs, out)
     for issue in report.issues:
-        console.print(f"  {issue.record} [{issue.start}:{issue.end}] {issue.label} {issue.text!r}: {issue.action}", highlight=False)
+        console.print(
+            f"  {issue.record} [{issue.start}:{issue.end}] {issue.label} {issue.text!r}: {issue.action}",
+            highlight=False,
+        )
     console.print(
         f"{report.rows} texts, {report.spans} spans: {report.fixed} fixed, {report.dropped} dropped → {out}"
     )
@@ -94,7 +106,13 @@ def train(
     quiet_libraries()
     with clean_errors():
         cfg = load_skills_config(config, set_ or [])
-        with Progress(TextColumn("NER epoch {task.completed}/{task.total}"), BarColumn(), TextColumn("loss {task.fields[loss]:.1f}"), TimeElapsedColumn(), console=console) as bar:
+        with Progress(
+            TextColumn("NER epoch {task.completed}/{task.total}"),
+            BarColumn(),
+            TextColumn("loss {task.fields[loss]:.1f}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
             task = bar.add_task("train", total=cfg.training.iterations, loss=0.0)
             run = train_skills(cfg, lambda epoch, loss: bar.update(task, completed=epoch, loss=loss))
     console.print(scores_table(run.scores, f"held-out distinct texts ({len(run.split.test)})"))
@@ -102,7 +120,9 @@ def train(
         n = sum(r.reviewed for r in run.split.test)
         console.print(scores_table(run.reviewed_scores, f"held-out hand-corrected texts ({n})"))
     p = run.promotion
-    console.print(f"registered {p.name} v{p.version}; champion: {'moved' if p.promoted else 'kept'} ({p.reason})")
+    console.print(
+        f"registered {p.name} v{p.version}; champion: {'moved' if p.promoted else 'kept'} ({p.reason})"
+    )
 
 
 def scores_table(scores: dict[str, dict], title: str) -> Table:
@@ -114,7 +134,9 @@ def scores_table(scores: dict[str, dict], title: str) -> Table:
         table.add_column(col)
     for mode, s in scores.items():
         labels = [f"{s['per_label'][label]['f1']:.3f}" for label in LABELS]
-        table.add_row(mode, *labels, f"{s['micro_precision']:.3f}", f"{s['micro_recall']:.3f}", f"{s['micro_f1']:.3f}")
+        table.add_row(
+            mode, *labels, f"{s['micro_precision']:.3f}", f"{s['micro_recall']:.3f}", f"{s['micro_f1']:.3f}"
+        )
     return table
 
 

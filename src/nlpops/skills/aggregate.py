@@ -41,7 +41,9 @@ def read_postings(path: Path) -> pd.DataFrame:
             raise ValueError(f"{path}: not a readable CSV ({exc})") from exc
     column = next((c for c in TEXT_COLUMNS if c in frame.columns), None)
     if column is None:
-        raise ValueError(f"{path}: no text column (expected one of {list(TEXT_COLUMNS)}), got {list(frame.columns)}")
+        raise ValueError(
+            f"{path}: no text column (expected one of {list(TEXT_COLUMNS)}), got {list(frame.columns)}"
+        )
     title = next((c for c in ("Job_title", "title") if c in frame.columns), None)
     out = pd.DataFrame(
         {
@@ -76,10 +78,12 @@ def normalise(ent: Any, lookup: dict[str, str]) -> str:
 
 
 def extract_skills(nlp: Language, postings: pd.DataFrame) -> pd.DataFrame:
-    """One row per posting: the surface forms found (``skills``) and one column of normalised names per label."""
+    """One row per posting: the surface forms found (``skills``) and the normalised names per label."""
     lookup = skill_lookup(nlp)
     rows = []
-    for posting, doc in zip(postings.itertuples(index=False), nlp.pipe(postings["text"].astype(str), batch_size=16), strict=True):
+    for posting, doc in zip(
+        postings.itertuples(index=False), nlp.pipe(postings["text"].astype(str), batch_size=16), strict=True
+    ):
         found: dict[str, list[str]] = {label: [] for label in LABELS}
         for ent in doc.ents:
             name = normalise(ent, lookup)
@@ -119,12 +123,15 @@ def demand(extracted: pd.DataFrame, top: int = 15) -> dict[str, pd.DataFrame]:
     for label in LABELS:
         names = extracted[label].astype(str).str.split(SEP).explode()
         counts = names[names.str.strip() != ""].value_counts().head(top)
-        tables[label] = pd.DataFrame({"skill": counts.index, "postings": counts.to_numpy(), "share": counts.to_numpy() / n})
+        tables[label] = pd.DataFrame(
+            {"skill": counts.index, "postings": counts.to_numpy(), "share": counts.to_numpy() / n}
+        )
     return tables
 
 
 def summary_json(tables: dict[str, pd.DataFrame], n_postings: int) -> str:
     """The demand tables as one JSON object (for ``--json``)."""
     return json.dumps(
-        {"postings": n_postings} | {label: t.to_dict(orient="records") for label, t in tables.items()}, ensure_ascii=False
+        {"postings": n_postings} | {label: t.to_dict(orient="records") for label, t in tables.items()},
+        ensure_ascii=False,
     )

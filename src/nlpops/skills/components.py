@@ -91,5 +91,6 @@ def split_glued_words(nlp: Language) -> Language:
     from spacy.util import compile_infix_regex
 
     infixes = list(nlp.Defaults.infixes or []) + list(GLUE_INFIXES)
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer  # type: ignore[attr-defined]
+    tokenizer: Any = nlp.tokenizer
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     return nlp

@@ -146,10 +146,14 @@ def _fix_span(doc: Doc, start: int, end: int, label: str) -> tuple[Any, str]:
     if span is not None:
         return span, "" if (stripped_start, stripped_end) == (start, end) else "fixed: stripped whitespace"
     wide = doc.char_span(stripped_start, stripped_end, label=label, alignment_mode="expand")
-    if wide is not None and not any(ch.isalnum() for ch in wide.text.replace(text[stripped_start:stripped_end], "", 1)):
+    if wide is not None and not any(
+        ch.isalnum() for ch in wide.text.replace(text[stripped_start:stripped_end], "", 1)
+    ):
         return wide, f"fixed: expanded to {wide.text!r}"
     inside = doc.char_span(stripped_start, stripped_end, label=label, alignment_mode="contract")
-    if inside is not None and not any(ch.isalnum() for ch in text[stripped_start:stripped_end].replace(inside.text, "", 1)):
+    if inside is not None and not any(
+        ch.isalnum() for ch in text[stripped_start:stripped_end].replace(inside.text, "", 1)
+    ):
         return inside, f"fixed: contracted to {inside.text!r}"
     hint = f"tokens {wide.text!r}" if wide is not None else "no tokens"
     return None, f"dropped: not on token boundaries ({hint})"
@@ -158,7 +162,9 @@ def _fix_span(doc: Doc, start: int, end: int, label: str) -> tuple[Any, str]:
 def align(nlp: Language, record: Record) -> tuple[Doc, list[AlignIssue]]:
     """Tokenize a record and set its spans as entities, fixing what is safe and listing the rest."""
     doc = nlp.make_doc(record.text)
-    issues, ents, taken = [], [], set()
+    issues: list[AlignIssue] = []
+    ents: list[Any] = []
+    taken: set[int] = set()
     for start, end, label in record.spans:
         span, action = _fix_span(doc, start, end, label)
         if span is not None and taken & set(range(span.start, span.end)):
@@ -199,6 +205,10 @@ def write_docbin(docs: list[Doc], out: Path) -> Path:
 def docs_to_records(docs: list[Doc]) -> list[Record]:
     """Entities of docs back as character-span records (the round trip of an import)."""
     return [
-        Record(d.text, tuple((e.start_char, e.end_char, e.label_) for e in d.ents), str(d.user_data.get("id", "")))
+        Record(
+            d.text,
+            tuple((e.start_char, e.end_char, e.label_) for e in d.ents),
+            str(d.user_data.get("id", "")),
+        )
         for d in docs
     ]

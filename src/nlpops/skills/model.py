@@ -94,7 +94,9 @@ def load_skills_model(uri: str) -> Language:
     if local.exists():
         return load_pipeline(find_pipeline_folder(local))
     if ":/" not in uri:
-        raise FileNotFoundError(f"{uri}: no such model folder, and not a URI (models:/name@alias, runs:/id/model)")
+        raise FileNotFoundError(
+            f"{uri}: no such model folder, and not a URI (models:/name@alias, runs:/id/model)"
+        )
     from nlpops.tracking import download_model
 
     folder, _ = download_model(uri)

@@ -44,8 +44,10 @@ def add_rules(nlp: Language, patterns: list[dict[str, Any]], after_ner: bool, wi
     The context rule runs after the NER too, so a NER that learnt "Lean" from the seed
     project's noisy labels cannot bring it back without context.
     """
-    where = {"after": "ner"} if after_ner else ({"before": "ner"} if "ner" in nlp.pipe_names else {})
-    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": False, "phrase_matcher_attr": None}, **where)
+    after = "ner" if after_ner else None
+    before = "ner" if not after_ner and "ner" in nlp.pipe_names else None
+    config = {"overwrite_ents": False, "phrase_matcher_attr": None}
+    ruler = nlp.add_pipe("entity_ruler", config=config, before=before, after=after)
     ruler.add_patterns(patterns)  # type: ignore[attr-defined]
     cfg = {"ambiguous": sorted(default_ambiguous()), "cue_words": default_cue_words(), "window": window}
     nlp.add_pipe("skills_context", config=cfg, last=True)  # also filters the NER's entities
@@ -62,7 +64,13 @@ def ner_config(use_vectors: bool) -> dict[str, Any]:
         "rows": [5000, 1000, 2500, 2500],
         "include_static_vectors": True,
     }
-    encode = {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 96, "depth": 4, "window_size": 1, "maxout_pieces": 3}
+    encode = {
+        "@architectures": "spacy.MaxoutWindowEncoder.v2",
+        "width": 96,
+        "depth": 4,
+        "window_size": 1,
+        "maxout_pieces": 3,
+    }
     return {"model": {"tok2vec": {"@architectures": "spacy.Tok2Vec.v2", "embed": embed, "encode": encode}}}
 
 

@@ -20,7 +20,12 @@ from typing import Any
 
 LABELS = ("PROG_LANG", "DB", "PLATFORM", "FRAMEWORKS")
 # Which list file feeds which label (matched on the file name, as in the seed project's data/ folder).
-LIST_LABELS = {"languages": "PROG_LANG", "databases": "DB", "platforms": "PLATFORM", "frameworks": "FRAMEWORKS"}
+LIST_LABELS = {
+    "languages": "PROG_LANG",
+    "databases": "DB",
+    "platforms": "PLATFORM",
+    "frameworks": "FRAMEWORKS",
+}
 _CATEGORY = re.compile(r"\s*\((?:\d+ [CP],?\s*)+\)$")  # "Amazon Web Services (42 P)": a Wikipedia category
 _PAREN = re.compile(r"\s*\([^)]*\)")  # "PostgreSQL (free software)", "Swift (Apple programming language)"
 _REFS = re.compile(r"\[\d+\]")  # "[22][23] Couchbase", "Riak[6]"
@@ -79,7 +84,9 @@ def read_aliases(path: Path | None = None) -> list[Skill]:
             continue
         parts = line.split("\t")
         if len(parts) != 3 or parts[2] not in LABELS:
-            raise ValueError(f"{where}: line {number}: expected 'alias<TAB>canonical<TAB>label', got {line!r}")
+            raise ValueError(
+                f"{where}: line {number}: expected 'alias<TAB>canonical<TAB>label', got {line!r}"
+            )
         skills.append(Skill(parts[0].strip(), parts[1].strip(), parts[2].strip()))
     return skills
 
@@ -89,7 +96,9 @@ def label_for_file(path: Path) -> str:
     for key, label in LIST_LABELS.items():
         if key in path.name.lower():
             return label
-    raise ValueError(f"{path}: cannot tell the label from the file name (expected one of {list(LIST_LABELS)})")
+    raise ValueError(
+        f"{path}: cannot tell the label from the file name (expected one of {list(LIST_LABELS)})"
+    )
 
 
 def read_skill_list(path: Path) -> list[Skill]:

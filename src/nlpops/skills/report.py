@@ -48,9 +48,9 @@ def _html(tables: dict[str, pd.DataFrame], charts: dict[str, str], n_postings: i
     ]
     for label, table in tables.items():
         rows = "".join(
-            f"<tr><td>{html.escape(str(r.skill))}</td><td class='n'>{r.postings}</td>"
-            f"<td class='n'>{100 * r.share:.1f}%</td></tr>"
-            for r in table.itertuples()
+            f"<tr><td>{html.escape(str(skill))}</td><td class='n'>{int(postings)}</td>"
+            f"<td class='n'>{100 * float(share):.1f}%</td></tr>"
+            for skill, postings, share in zip(table["skill"], table["postings"], table["share"], strict=True)
         )
         parts.append(
             f"<h2>{html.escape(TITLES.get(label, label))}</h2><img src='{charts[label]}' alt='{label}'>"
@@ -72,7 +72,10 @@ def write_report(extracted: pd.DataFrame, out_dir: Path, top: int = 15) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".skills-report-", dir=out_dir) as tmp_dir:
         tmp = Path(tmp_dir)
-        charts = {label: bar_chart(t, TITLES.get(label, label), tmp / f"{label}.png").name for label, t in tables.items()}
+        charts = {
+            label: bar_chart(t, TITLES.get(label, label), tmp / f"{label}.png").name
+            for label, t in tables.items()
+        }
         long = pd.concat([t.assign(label=label) for label, t in tables.items()], ignore_index=True)
         long[["label", "skill", "postings", "share"]].to_csv(tmp / "demand.csv", index=False)
         (tmp / "index.html").write_text(_html(tables, charts, len(extracted)), encoding="utf-8")

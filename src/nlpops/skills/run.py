@@ -76,11 +76,16 @@ def train_skills(cfg: SkillsConfig, on_epoch: Callable[[int, float], None] | Non
     t = cfg.training
     nlp = ner.build_pipeline(t.base, patterns, t.ruler, t.context_window)
     setup_tracking(cfg.name)
-    with mlflow.start_run(run_name=f"skills[{t.base},{t.ruler}]") as active, tempfile.TemporaryDirectory() as tmp:
+    with (
+        mlflow.start_run(run_name=f"skills[{t.base},{t.ruler}]") as active,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         mlflow.set_tags({"kind": "spacy_ner", "split_hash": split.test_hash, "task": "skills"})
         mlflow.log_params(_params(cfg, split, len(patterns)))
         started = time.perf_counter()
-        history = ner.train_ner(nlp, split.train + split.weak, t.iterations, t.dropout, t.batch_size, t.seed, on_epoch)
+        history = ner.train_ner(
+            nlp, split.train + split.weak, t.iterations, t.dropout, t.batch_size, t.seed, on_epoch
+        )
         train_time = time.perf_counter() - started
         for epoch, loss in enumerate(history, 1):
             mlflow.log_metric("epoch_ner_loss", loss, step=epoch)
@@ -94,7 +99,9 @@ def train_skills(cfg: SkillsConfig, on_epoch: Callable[[int, float], None] | Non
         mlflow.log_metrics({"train_time_s": train_time})
         folder = Path(tmp) / "pipeline"
         nlp.to_disk(folder)
-        (Path(tmp) / "scores.json").write_text(json.dumps({"test": scores, "test_reviewed": reviewed_scores}, indent=2))
+        (Path(tmp) / "scores.json").write_text(
+            json.dumps({"test": scores, "test_reviewed": reviewed_scores}, indent=2)
+        )
         mlflow.log_artifact(str(Path(tmp) / "scores.json"), artifact_path="evaluation")
         uri = log_pipeline(nlp, folder, [r.text for r in split.test[:2]])
     run = SkillsRun(active.info.run_id, uri, scores, reviewed_scores, split, train_time_s=train_time)

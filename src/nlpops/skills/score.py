@@ -21,7 +21,8 @@ def score_spans(gold: Iterable[SpanSet], pred: Iterable[SpanSet], labels: tuple[
     """Score predicted against gold spans ``(start, end, label)``, document by document.
 
     Returns:
-        ``{"micro_f1", "micro_precision", "micro_recall", "per_label": {label: {precision, recall, f1, support}}}``
+        ``{"micro_f1", "micro_precision", "micro_recall", "support", "per_label": {label: {...}}}``
+        with precision, recall, f1 and support per label.
     """
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
