@@ -109,3 +109,13 @@ def test_context_rule_runs_last_and_filters_any_entity() -> None:
     doc = nlp.make_doc("Lean management is our culture in this team. We use R with Python")
     doc.ents = [Span(doc, 0, 1, "PROG_LANG"), Span(doc, 11, 12, "PROG_LANG"), Span(doc, 13, 14, "PROG_LANG")]
     assert [e.text for e in context(doc).ents] == ["R", "Python"]  # "R": the cue word "python" is near
+
+
+def test_saved_pipeline_keeps_the_rules_and_the_tokenizer(ruler, tmp_path: Path) -> None:
+    from nlpops.skills.model import load_skills_model
+
+    ruler.to_disk(tmp_path / "pipe")
+    loaded = load_skills_model(str(tmp_path))  # the pipeline is found under the folder
+    assert found(loaded, "Tools: PythonDemonstrated") == [("Python", "PROG_LANG")]
+    text = "Exposure to Agile, Lean and ML. Langages : R, Go"
+    assert found(loaded, text) == found(ruler, text) == [("R", "PROG_LANG"), ("Go", "PROG_LANG")]

@@ -13,6 +13,7 @@ from spacy.tokens import Doc, Span
 from nlpops.skills.patterns import MAX_AMBIGUOUS_CHARS
 
 # Tokens that may separate the items of a skills list ("Python, R et Go", "Java/Go").
+SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
 SEPARATORS = frozenset({",", "/", "&", ";", ":", "(", ")", "-", "|", "and", "or", "et", "ou", "+"})
 
 
@@ -33,7 +34,7 @@ def _neighbour_skill(doc: Doc, ent: Span, is_ambiguous: Any) -> bool:
 
 class SkillsContext:
     """Drop entities whose text is an ambiguous skill name unless it is capitalised and a cue word is
-    within ``window`` tokens, or it sits in a list next to an unambiguous skill."""
+    within ``window`` tokens in the same sentence, or it sits in a list next to an unambiguous skill."""
 
     def __init__(self, ambiguous: list[str], cue_words: list[str], window: int) -> None:
         self.ambiguous = {a.lower() for a in ambiguous}
@@ -47,8 +48,11 @@ class SkillsContext:
 
     def has_context(self, doc: Doc, ent: Span) -> bool:
         """A cue word nearby, or a neighbouring unambiguous skill in a list."""
-        left = doc[max(0, ent.start - self.window) : ent.start]
-        right = doc[ent.end : ent.end + self.window]
+        left = list(doc[max(0, ent.start - self.window) : ent.start])
+        right = list(doc[ent.end : ent.end + self.window])
+        ends = [i for i, t in enumerate(left) if t.text in SENTENCE_ENDS]
+        left = left[ends[-1] + 1 :] if ends else left  # the window stops at the sentence's end
+        right = right[: next((i for i, t in enumerate(right) if t.text in SENTENCE_ENDS), len(right))]
         if any(t.lower_ in self.cue_words for t in (*left, *right)):
             return True
         return _neighbour_skill(doc, ent, self.is_ambiguous)
