@@ -149,13 +149,13 @@ def evaluate(
     """Span precision / recall / F1 per label and micro, for the ruler alone, the NER alone and both."""
     from nlpops.skills.doccano import read_doccano, resolve_duplicates
     from nlpops.skills.ner import evaluate_records
-    from nlpops.skills.run import best_mode
+    from nlpops.skills.run import served_mode
 
     quiet_libraries()
     with clean_errors():
         records = resolve_duplicates(read_doccano(data))
         scores = evaluate_records(_load(model), records)
-    main = "both" if "both" in scores else best_mode(scores)
+    main = served_mode(scores)
     if as_json:
         out = {"mode": main, "n": len(records)} | scores[main] | {"modes": scores}
         typer.echo(json.dumps(out))

@@ -17,6 +17,21 @@ TEXT_COLUMNS = ("text", "Description", "description")
 SEP = "; "
 
 
+def _read_table(path: Path) -> pd.DataFrame:
+    """A CSV, or JSON lines for ``.jsonl``/``.json`` (gzip or plain), with one clear error."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.name.lower().removesuffix(".gz").endswith((".jsonl", ".json")):
+        try:
+            return pd.read_json(path, lines=True)
+        except ValueError as exc:
+            raise ValueError(f"{path}: not JSON lines ({exc})") from exc
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable CSV ({exc})") from exc
+
+
 def read_postings(path: Path) -> pd.DataFrame:
     """Postings as ``posting`` (row id), ``title`` and ``text``; exact duplicate texts are dropped.
 
@@ -26,19 +41,7 @@ def read_postings(path: Path) -> pd.DataFrame:
     Raises:
         ValueError: no text column, or no non-empty text (the file is named).
     """
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    name = path.name.lower().removesuffix(".gz")
-    if name.endswith((".jsonl", ".json")):
-        try:
-            frame = pd.read_json(path, lines=True)
-        except ValueError as exc:
-            raise ValueError(f"{path}: not JSON lines ({exc})") from exc
-    else:
-        try:
-            frame = pd.read_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: not a readable CSV ({exc})") from exc
+    frame = _read_table(path)
     column = next((c for c in TEXT_COLUMNS if c in frame.columns), None)
     if column is None:
         raise ValueError(

@@ -61,6 +61,30 @@ def _params(cfg: SkillsConfig, split: SkillsSplit, n_patterns: int) -> dict[str,
     } | split.manifest()
 
 
+def served_mode(scores: dict[str, dict]) -> str:
+    """The mode the registered model runs by default: the whole pipeline when it has both parts."""
+    return "both" if "both" in scores else best_mode(scores)
+
+
+def _score_and_log(nlp: Any, split: SkillsSplit, work: Path) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Score every mode on the held-out texts (all, and the hand-corrected ones) and log the scores."""
+    import mlflow
+
+    from nlpops.skills import ner
+
+    scores = ner.evaluate_records(nlp, split.test)
+    reviewed = [r for r in split.test if r.reviewed]
+    reviewed_scores = ner.evaluate_records(nlp, reviewed) if reviewed else {}
+    _log_scores(scores, "test")
+    _log_scores(reviewed_scores, "test_reviewed")
+    mlflow.log_metrics({"test_micro_f1": scores[served_mode(scores)]["micro_f1"]})
+    (work / "scores.json").write_text(
+        json.dumps({"test": scores, "test_reviewed": reviewed_scores}, indent=2)
+    )
+    mlflow.log_artifact(str(work / "scores.json"), artifact_path="evaluation")
+    return scores, reviewed_scores
+
+
 def train_skills(cfg: SkillsConfig, on_epoch: Callable[[int, float], None] | None = None) -> SkillsRun:
     """Train, score (ruler / NER / both on the held-out distinct texts), log, register and promote."""
     import mlflow
@@ -89,21 +113,10 @@ def train_skills(cfg: SkillsConfig, on_epoch: Callable[[int, float], None] | Non
         train_time = time.perf_counter() - started
         for epoch, loss in enumerate(history, 1):
             mlflow.log_metric("epoch_ner_loss", loss, step=epoch)
-        scores = ner.evaluate_records(nlp, split.test)
-        reviewed = [r for r in split.test if r.reviewed]
-        reviewed_scores = ner.evaluate_records(nlp, reviewed) if reviewed else {}
-        _log_scores(scores, "test")
-        _log_scores(reviewed_scores, "test_reviewed")
-        best = best_mode(scores)
-        mlflow.log_metrics({"test_micro_f1": scores["both" if "both" in scores else best]["micro_f1"]})
         mlflow.log_metrics({"train_time_s": train_time})
-        folder = Path(tmp) / "pipeline"
-        nlp.to_disk(folder)
-        (Path(tmp) / "scores.json").write_text(
-            json.dumps({"test": scores, "test_reviewed": reviewed_scores}, indent=2)
-        )
-        mlflow.log_artifact(str(Path(tmp) / "scores.json"), artifact_path="evaluation")
-        uri = log_pipeline(nlp, folder, [r.text for r in split.test[:2]])
+        scores, reviewed_scores = _score_and_log(nlp, split, Path(tmp))
+        nlp.to_disk(Path(tmp) / "pipeline")
+        uri = log_pipeline(nlp, Path(tmp) / "pipeline", [r.text for r in split.test[:2]])
     run = SkillsRun(active.info.run_id, uri, scores, reviewed_scores, split, train_time_s=train_time)
     run.promotion = promote(cfg, run)
     return run
@@ -117,9 +130,9 @@ def promote(cfg: SkillsConfig, run: SkillsRun) -> Any:
 
     def scorer(nlp: Any) -> float:
         scores = ner.evaluate_records(nlp, run.split.test)
-        return float(scores["both" if "both" in scores else best_mode(scores)]["micro_f1"])
+        return float(scores[served_mode(scores)]["micro_f1"])
 
-    mode = "both" if "both" in run.scores else best_mode(run.scores)
+    mode = served_mode(run.scores)
     return register_and_promote(
         cfg.registered_model,
         run.model_uri,
