@@ -137,6 +137,29 @@ def _cache_key(uri: str, version: str | None) -> str:
     return hashlib.sha256(f"{uri}|{version}".encode()).hexdigest()[:16]
 
 
+def download_model(uri: str, cache_dir: Path | None = None) -> tuple[Path, str | None]:
+    """Download the artifacts behind a model URI into the model cache (reused when already there).
+
+    Args:
+        uri: ``models:/name@alias``, ``models:/name/3`` or ``runs:/id/model``.
+        cache_dir: where downloaded models are kept (so a restart works with the server down).
+
+    Returns:
+        The local folder and the registry version the URI resolved to (None for other URIs).
+    """
+    import mlflow
+
+    setup_tracking()
+    version = resolve_version(uri)
+    cache = Path(cache_dir or get_settings().model_cache_dir) / _cache_key(uri, version)
+    if not cache.exists():
+        tmp = cache.with_suffix(".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(tmp))
+        tmp.rename(cache)  # complete or absent: never half-written
+    return cache, version
+
+
 def load_estimator(uri: str, cache_dir: Path | None = None) -> LoadedModel:
     """Load the nlpops estimator behind any model URI MLflow understands, or a local folder.
 
@@ -153,16 +176,7 @@ def load_estimator(uri: str, cache_dir: Path | None = None) -> LoadedModel:
         raise FileNotFoundError(
             f"{uri}: no such model folder, and not a URI (models:/name@alias, runs:/id/model)"
         )
-    import mlflow
-
-    setup_tracking()
-    version = resolve_version(uri)
-    cache = Path(cache_dir or get_settings().model_cache_dir) / _cache_key(uri, version)
-    if not cache.exists():
-        tmp = cache.with_suffix(".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(tmp))
-        tmp.rename(cache)  # complete or absent: never half-written
+    cache, version = download_model(uri, cache_dir)
     loaded = LoadedModel(model=load_model_dir(_find_model_folder(cache)), name=uri, uri=uri)
     if uri.startswith("models:/"):
         _add_registry_info(loaded, uri, version)
@@ -194,7 +208,9 @@ class Promotion:
     reason: str
 
 
-def _champion_score(name: str, metric: str, split_hash: str, scorer: Any) -> tuple[str | None, float | None]:
+def _champion_score(
+    name: str, metric: str, split_hash: str, scorer: Any, loader: Any = None
+) -> tuple[str | None, float | None]:
     """The current champion's version and its test metric on the split identified by ``split_hash``.
 
     The logged metric is reused when the champion was tested on the same split; otherwise the
@@ -213,12 +229,20 @@ def _champion_score(name: str, metric: str, split_hash: str, scorer: Any) -> tup
         logged = run.data.metrics.get(f"test_{metric}")
         if run.data.tags.get("split_hash") == split_hash and logged is not None:
             return str(champ.version), float(logged)
-    model = load_estimator(f"models:/{name}/{champ.version}").model
+    uri = f"models:/{name}/{champ.version}"
+    model = loader(uri) if loader else load_estimator(uri).model
     return str(champ.version), float(scorer(model))
 
 
 def register_and_promote(
-    name: str, model_uri: str, run_id: str, metric: str, score: float, split_hash: str, scorer: Any
+    name: str,
+    model_uri: str,
+    run_id: str,
+    metric: str,
+    score: float,
+    split_hash: str,
+    scorer: Any,
+    loader: Any = None,
 ) -> Promotion:
     """Register ``model_uri`` under ``name``; move ``@champion`` to it only if it beats the champion.
 
@@ -230,12 +254,14 @@ def register_and_promote(
         score: the challenger's test metric.
         split_hash: identifies the test split, so logged champion scores are reused only when comparable.
         scorer: ``model -> float``, scoring any estimator on this test split.
+        loader: ``models:/ URI -> model`` for models that are not nlpops estimators (default:
+            :func:`load_estimator`).
     """
     import mlflow
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    champ_version, champ_score = _champion_score(name, metric, split_hash, scorer)
+    champ_version, champ_score = _champion_score(name, metric, split_hash, scorer, loader)
     mv = mlflow.register_model(model_uri, name, tags={"split_hash": split_hash, "run_id": run_id})
     version = str(mv.version)
     if champ_score is None:

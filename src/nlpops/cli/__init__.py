@@ -8,6 +8,7 @@ from nlpops.cli import data as data_cli
 from nlpops.cli import export as export_cli
 from nlpops.cli import models as models_cli
 from nlpops.cli import serve as serve_cli
+from nlpops.cli import skills as skills_cli
 from nlpops.cli import tune as tune_cli
 from nlpops.cli import watch as watch_cli
 
@@ -27,6 +28,7 @@ app.command("export-onnx")(export_cli.export_onnx)
 
 app.command("serve")(serve_cli.serve)
 app.command("watch")(watch_cli.watch)
+app.add_typer(skills_cli.app, name="skills")
 
 
 def main() -> None:

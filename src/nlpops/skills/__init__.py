@@ -1,0 +1,1 @@
+"""Skills extraction from job postings: EntityRuler patterns, doccano import, spaCy NER, scores, reports."""

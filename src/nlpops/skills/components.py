@@ -1,0 +1,100 @@
+"""The ``skills_context`` spaCy component: ambiguous skill names survive only with context.
+
+Imported lazily (it imports spaCy and registers the factory), before a pipeline is built or loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from nlpops.skills.patterns import MAX_AMBIGUOUS_CHARS
+
+# Tokens that may separate the items of a skills list ("Python, R et Go", "Java/Go").
+SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
+SEPARATORS = frozenset({",", "/", "&", ";", ":", "(", ")", "-", "|", "and", "or", "et", "ou", "+"})
+
+
+def _neighbour_skill(doc: Doc, ent: Span, is_ambiguous: Any) -> bool:
+    """Whether the nearest non-separator token on either side belongs to an unambiguous entity."""
+    owner = {i: e for e in doc.ents for i in range(e.start, e.end)}
+    for step, start in ((-1, ent.start - 1), (1, ent.end)):
+        i = start
+        while 0 <= i < len(doc) and doc[i].lower_ in SEPARATORS:
+            i += step
+        if i == start:  # glued to its neighbour without a separator: not a list
+            continue
+        other = owner.get(i)
+        if other is not None and other is not ent and not is_ambiguous(other.text):
+            return True
+    return False
+
+
+class SkillsContext:
+    """Drop entities whose text is an ambiguous skill name unless it is capitalised and a cue word is
+    within ``window`` tokens in the same sentence, or it sits in a list next to an unambiguous skill."""
+
+    def __init__(self, ambiguous: list[str], cue_words: list[str], window: int) -> None:
+        self.ambiguous = {a.lower() for a in ambiguous}
+        self.cue_words = {c.lower() for c in cue_words}
+        self.window = window
+
+    def is_ambiguous(self, text: str) -> bool:
+        """Whether an entity text needs context."""
+        text = text.strip()
+        return text.lower() in self.ambiguous or len(text) <= MAX_AMBIGUOUS_CHARS
+
+    def has_context(self, doc: Doc, ent: Span) -> bool:
+        """A cue word nearby, or a neighbouring unambiguous skill in a list."""
+        left = list(doc[max(0, ent.start - self.window) : ent.start])
+        right = list(doc[ent.end : ent.end + self.window])
+        ends = [i for i, t in enumerate(left) if t.text in SENTENCE_ENDS]
+        left = left[ends[-1] + 1 :] if ends else left  # the window stops at the sentence's end
+        right = right[: next((i for i, t in enumerate(right) if t.text in SENTENCE_ENDS), len(right))]
+        if any(t.lower_ in self.cue_words for t in (*left, *right)):
+            return True
+        return _neighbour_skill(doc, ent, self.is_ambiguous)
+
+    def keep(self, doc: Doc, ent: Span) -> bool:
+        """Unambiguous names stay; an ambiguous one all in lowercase ("plus", "go") is a plain word."""
+        if not self.is_ambiguous(ent.text):
+            return True
+        return not ent.text.islower() and self.has_context(doc, ent)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.ents = [e for e in doc.ents if self.keep(doc, e)]
+        return doc
+
+
+@Language.factory(
+    "skills_context",
+    default_config={"ambiguous": [], "cue_words": [], "window": 8},
+)
+def make_skills_context(
+    nlp: Language, name: str, ambiguous: list[str], cue_words: list[str], window: int
+) -> SkillsContext:
+    """Factory used by spaCy's config system (and saved pipelines)."""
+    return SkillsContext(ambiguous, cue_words, window)
+
+
+# Scraped postings lost their line breaks: "PythonDemonstrated", "R.You", "Kubernetes)Basic", "C#Vous".
+GLUE_INFIXES = (
+    r"(?<=[a-z#+)])(?=[A-Z][a-zàâçéèêëîïôûù])",  # lower (or C#, C++) then a capitalised word
+    r"(?<=[A-Za-z])\.(?=[A-Z])",  # a full stop with no space after it
+    r"(?<=\w)[)\]](?=\w)",  # a closing bracket glued to the next word
+)
+
+
+def split_glued_words(nlp: Language) -> Language:
+    """Extend the tokenizer's infixes so words glued by the scrape become separate tokens.
+
+    The patterns are stored with the pipeline (``nlp.to_disk``), so a loaded model tokenizes alike.
+    """
+    from spacy.util import compile_infix_regex
+
+    infixes = list(nlp.Defaults.infixes or []) + list(GLUE_INFIXES)
+    tokenizer: Any = nlp.tokenizer
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    return nlp

@@ -1,0 +1,94 @@
+"""The skills config (``configs/skills.yaml``): data files, split, pipeline base, ruler, training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from nlpops.settings import get_settings
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SkillsData(_Strict):
+    """Where the annotated postings and the skill lists are (``{data_dir}`` expands)."""
+
+    annotations: str = "{data_dir}/ner_jobs_doccano_annotated.jsonl.gz"
+    preannotated: str | None = Field(
+        "{data_dir}/ner_jobs_entityruler_preannotated.jsonl.gz",
+        description="The uncorrected ruler output: tells reviewed texts apart; weak extra data if asked.",
+    )
+    skill_lists: list[str] = Field(
+        default_factory=lambda: [
+            "{data_dir}/ner_jobs_skills_languages.csv.gz",
+            "{data_dir}/ner_jobs_skills_databases.csv.gz",
+            "{data_dir}/ner_jobs_skills_platforms.csv.gz",
+            "{data_dir}/ner_jobs_skills_frameworks_tools_etc.csv.gz",
+        ]
+    )
+    aliases: str | None = Field(None, description="Aliases TSV; None: the shipped resources/aliases.tsv.")
+    weak_extra: bool = Field(False, description="Add the pre-annotated texts (not in test) as weak data.")
+
+    def path(self, value: str) -> Path:
+        """A configured path with ``{data_dir}`` expanded."""
+        return Path(value.format(data_dir=get_settings().data_dir))
+
+
+class SkillsSplit(_Strict):
+    """Split of the DISTINCT texts (the scrape repeats postings)."""
+
+    seed: int = 13
+    test_size: float = Field(0.3, gt=0, lt=0.9)
+
+
+class SkillsTraining(_Strict):
+    """The spaCy NER training loop."""
+
+    base: Literal["blank_en", "blank_fr", "fr_core_news_md"] = "blank_fr"
+    ruler: Literal["before", "after", "none"] = "before"
+    iterations: int = Field(30, ge=1)
+    dropout: float = Field(0.2, ge=0, lt=1)
+    batch_size: int = Field(4, ge=1)
+    seed: int = 0
+    context_window: int = Field(8, ge=1, description="Tokens around an ambiguous name searched for cues.")
+
+
+class SkillsConfig(_Strict):
+    """Everything ``nlpops skills train`` needs."""
+
+    name: str = Field("skills", description="MLflow experiment.")
+    registered_model: str = "skills"
+    data: SkillsData = Field(default_factory=SkillsData)
+    split: SkillsSplit = Field(default_factory=SkillsSplit)
+    training: SkillsTraining = Field(default_factory=SkillsTraining)
+
+
+def load_skills_config(path: Path, overrides: list[str] | None = None) -> SkillsConfig:
+    """Read and validate a skills config; ``--set a.b=value`` overrides are applied first.
+
+    Raises:
+        ValueError: missing file, bad YAML, or a wrong key/type (named with the file).
+    """
+    from nlpops.config import apply_overrides, parse_overrides
+
+    if not path.is_file():
+        raise ValueError(f"{path}: config file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    if overrides:
+        raw = apply_overrides(raw, parse_overrides(overrides))
+    try:
+        return SkillsConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"{path}: {where}: {first['msg']}") from exc

@@ -1,0 +1,180 @@
+"""The skills spaCy pipeline: build it (base + ruler + context rule + NER), train the NER, predict.
+
+Heavy: imports spaCy. Imported lazily by the CLI and the training run.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example
+from spacy.util import fix_random_seed, minibatch
+
+from nlpops.skills.components import split_glued_words  # also registers the skills_context factory
+from nlpops.skills.doccano import Record, to_docs
+from nlpops.skills.patterns import default_ambiguous, default_cue_words
+from nlpops.skills.score import SpanSet
+
+Mode = Literal["ruler", "ner", "both"]
+RULE_PIPES = ("entity_ruler", "skills_context")
+OnEpoch = Callable[[int, float], None]
+
+
+def blank_base(base: str) -> Language:
+    """The base pipeline: blank English/French, or ``fr_core_news_md``'s vocab and vectors only."""
+    if base in ("blank_en", "blank_fr"):
+        return split_glued_words(spacy.blank(base.removeprefix("blank_")))
+    if base == "fr_core_news_md":
+        nlp = spacy.load("fr_core_news_md")
+        for name in list(nlp.pipe_names):  # keep the tokenizer and vectors; the NER is trained here
+            nlp.remove_pipe(name)
+        return split_glued_words(nlp)
+    raise ValueError(f"unknown pipeline base {base!r} (blank_en, blank_fr, fr_core_news_md)")
+
+
+def add_rules(nlp: Language, patterns: list[dict[str, Any]], after_ner: bool, window: int = 8) -> None:
+    """Add the EntityRuler and, last, the context rule; after the NER, the ruler only fills gaps.
+
+    The context rule runs after the NER too, so a NER that learnt "Lean" from the seed
+    project's noisy labels cannot bring it back without context.
+    """
+    after = "ner" if after_ner else None
+    before = "ner" if not after_ner and "ner" in nlp.pipe_names else None
+    config = {"overwrite_ents": False, "phrase_matcher_attr": None}
+    ruler = nlp.add_pipe("entity_ruler", config=config, before=before, after=after)
+    ruler.add_patterns(patterns)  # type: ignore[attr-defined]
+    cfg = {"ambiguous": sorted(default_ambiguous()), "cue_words": default_cue_words(), "window": window}
+    nlp.add_pipe("skills_context", config=cfg, last=True)  # also filters the NER's entities
+
+
+def ner_config(use_vectors: bool) -> dict[str, Any]:
+    """The NER's config: spaCy's default, or a tok2vec that also reads the base's static vectors."""
+    if not use_vectors:
+        return {}
+    embed = {
+        "@architectures": "spacy.MultiHashEmbed.v2",
+        "width": 96,
+        "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+        "rows": [5000, 1000, 2500, 2500],
+        "include_static_vectors": True,
+    }
+    encode = {
+        "@architectures": "spacy.MaxoutWindowEncoder.v2",
+        "width": 96,
+        "depth": 4,
+        "window_size": 1,
+        "maxout_pieces": 3,
+    }
+    return {"model": {"tok2vec": {"@architectures": "spacy.Tok2Vec.v2", "embed": embed, "encode": encode}}}
+
+
+def build_pipeline(base: str, patterns: list[dict[str, Any]], ruler: str, window: int = 8) -> Language:
+    """Base + NER + (ruler and context rule before or after it, or none)."""
+    nlp = blank_base(base)
+    nlp.add_pipe("ner", config=ner_config(use_vectors=base == "fr_core_news_md"))
+    if ruler != "none":
+        add_rules(nlp, patterns, after_ner=ruler == "after", window=window)
+    return nlp
+
+
+def ruler_pipeline(patterns: list[dict[str, Any]], lang: str = "fr", window: int = 8) -> Language:
+    """A ruler-only pipeline (no NER): the ``build-ruler`` output as something that runs."""
+    nlp = split_glued_words(spacy.blank(lang))
+    add_rules(nlp, patterns, after_ner=False, window=window)
+    return nlp
+
+
+def examples_for(nlp: Language, records: list[Record]) -> list[Example]:
+    """Training examples: the pipeline's tokenization with the records' aligned spans."""
+    docs, _ = to_docs(nlp, records)
+    return [Example(nlp.make_doc(d.text), d) for d in docs]
+
+
+def train_ner(
+    nlp: Language,
+    records: list[Record],
+    iterations: int,
+    dropout: float = 0.2,
+    batch_size: int = 4,
+    seed: int = 0,
+    on_epoch: OnEpoch | None = None,
+) -> list[float]:
+    """Train the pipeline's NER on ``records`` (the rules are off during training).
+
+    Returns:
+        The NER loss of each epoch.
+    """
+    fix_random_seed(seed)
+    rng = random.Random(seed)
+    examples = examples_for(nlp, records)
+    if not examples:
+        raise ValueError("no training examples")
+    history = []
+    with nlp.select_pipes(enable=["ner"]):
+        optimizer = nlp.initialize(lambda: examples)
+        for epoch in range(iterations):
+            rng.shuffle(examples)
+            losses: dict[str, float] = {}
+            for batch in minibatch(examples, size=batch_size):
+                nlp.update(batch, drop=dropout, sgd=optimizer, losses=losses)
+            history.append(float(losses.get("ner", 0.0)))
+            if on_epoch:
+                on_epoch(epoch + 1, history[-1])
+    return history
+
+
+def pipes_for(nlp: Language, mode: Mode) -> list[str]:
+    """The pipes to disable for a mode: ruler alone, NER alone, or both."""
+    if mode == "ruler":
+        if "entity_ruler" not in nlp.pipe_names:
+            raise ValueError("this pipeline has no entity_ruler")
+        return [p for p in nlp.pipe_names if p not in RULE_PIPES]
+    if mode == "ner":
+        if "ner" not in nlp.pipe_names:
+            raise ValueError("this pipeline has no ner")
+        return [p for p in nlp.pipe_names if p in RULE_PIPES]
+    return []
+
+
+def annotate(nlp: Language, texts: list[str], mode: Mode = "both") -> list[Doc]:
+    """Run the pipeline (or part of it) over texts."""
+    with nlp.select_pipes(disable=pipes_for(nlp, mode)):
+        return list(nlp.pipe(texts, batch_size=16))
+
+
+def spans_of(docs: list[Doc]) -> list[SpanSet]:
+    """Each doc's entities as character spans."""
+    return [{(e.start_char, e.end_char, e.label_) for e in d.ents} for d in docs]
+
+
+def available_modes(nlp: Language) -> list[Mode]:
+    """The modes this pipeline can run."""
+    modes: list[Mode] = []
+    if "entity_ruler" in nlp.pipe_names:
+        modes.append("ruler")
+    if "ner" in nlp.pipe_names:
+        modes.append("ner")
+    if len(modes) == 2:
+        modes.append("both")
+    return modes
+
+
+def load_pipeline(folder: Path) -> Language:
+    """Load a saved skills pipeline (the context component is registered by this module's import)."""
+    return spacy.load(folder)
+
+
+def evaluate_records(nlp: Language, records: list[Record]) -> dict[str, dict]:
+    """Span P/R/F1 of every mode the pipeline has (ruler, ner, both) against the records' spans."""
+    from nlpops.skills.score import score_spans
+
+    gold_docs, _ = to_docs(nlp, records)
+    gold = spans_of(gold_docs)
+    texts = [d.text for d in gold_docs]
+    return {mode: score_spans(gold, spans_of(annotate(nlp, texts, mode))) for mode in available_modes(nlp)}

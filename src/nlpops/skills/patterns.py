@@ -1,0 +1,201 @@
+"""Skill lists → spaCy EntityRuler patterns: clean Wikipedia names, add aliases, flag ambiguous names.
+
+The seed project's ruler matched every list name everywhere, so "Lean" (as in lean management) and
+"ML" (machine learning) became programming languages. Here a name that is also an ordinary word or a
+very short abbreviation is *ambiguous*: the ruler still proposes it, and the ``skills_context``
+component (:mod:`nlpops.skills.components`) keeps it only with context.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+LABELS = ("PROG_LANG", "DB", "PLATFORM", "FRAMEWORKS")
+# Which list file feeds which label (matched on the file name, as in the seed project's data/ folder).
+LIST_LABELS = {
+    "languages": "PROG_LANG",
+    "databases": "DB",
+    "platforms": "PLATFORM",
+    "frameworks": "FRAMEWORKS",
+}
+_CATEGORY = re.compile(r"\s*\((?:\d+ [CP],?\s*)+\)$")  # "Amazon Web Services (42 P)": a Wikipedia category
+_PAREN = re.compile(r"\s*\([^)]*\)")  # "PostgreSQL (free software)", "Swift (Apple programming language)"
+_REFS = re.compile(r"\[\d+\]")  # "[22][23] Couchbase", "Riak[6]"
+_SUFFIX = re.compile(r"\s+[–-]\s+ISO.*$|;.*$")  # "C – ISO/IEC 9899", "Oracle RDF Graph; part of …"
+MAX_AMBIGUOUS_CHARS = 2
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One skill name the ruler matches: the surface form, its normalised name and label."""
+
+    text: str
+    canonical: str
+    label: str
+
+
+def clean_name(raw: str) -> str | None:
+    """A list entry as a matchable name, or None for entries that are not one skill.
+
+    Wikipedia category entries whose cleaned name holds a lowercase word ("Cloud databases (11 P)")
+    are categories, not products, and are dropped; "Amazon Web Services (42 P)" is kept.
+
+    >>> clean_name("Amazon Web Services (42 P)"), clean_name("Cloud databases (11 P)")
+    ('Amazon Web Services', None)
+    """
+    name = _REFS.sub("", raw).strip()
+    is_category = bool(_CATEGORY.search(name))
+    name = _SUFFIX.sub("", _PAREN.sub("", name)).strip(" ,;")
+    if not name or (is_category and any(w[:1].islower() for w in name.split())):
+        return None
+    return name
+
+
+def _resource_lines(name: str) -> list[str]:
+    text = resources.files("nlpops.skills").joinpath("resources", name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def default_ambiguous() -> set[str]:
+    """Lowercased skill names that need context (shipped ``resources/ambiguous.txt``)."""
+    return {line.lower() for line in _resource_lines("ambiguous.txt")}
+
+
+def default_cue_words() -> list[str]:
+    """Lowercased words that make an ambiguous name a skill (shipped ``resources/cue_words.txt``)."""
+    return [line.lower() for line in _resource_lines("cue_words.txt")]
+
+
+def read_aliases(path: Path | None = None) -> list[Skill]:
+    """Aliases (``alias<TAB>canonical<TAB>label``); the shipped file when ``path`` is None."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path else _resource_lines("aliases.tsv")
+    where = str(path or "resources/aliases.tsv")
+    skills = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.startswith("#") or line.startswith("alias\t"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3 or parts[2] not in LABELS:
+            raise ValueError(
+                f"{where}: line {number}: expected 'alias<TAB>canonical<TAB>label', got {line!r}"
+            )
+        skills.append(Skill(parts[0].strip(), parts[1].strip(), parts[2].strip()))
+    return skills
+
+
+def label_for_file(path: Path) -> str:
+    """The label of a skill-list file, from its name (``…languages.csv`` → PROG_LANG)."""
+    for key, label in LIST_LABELS.items():
+        if key in path.name.lower():
+            return label
+    raise ValueError(
+        f"{path}: cannot tell the label from the file name (expected one of {list(LIST_LABELS)})"
+    )
+
+
+def read_skill_list(path: Path) -> list[Skill]:
+    """Read a skill-list CSV (column ``name``; gzip or plain) into cleaned skills of the file's label."""
+    label = label_for_file(path)
+    opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or "name" not in reader.fieldnames:
+            raise ValueError(f"{path}: expected a CSV with a 'name' column, got {reader.fieldnames}")
+        skills = []
+        for row in reader:
+            name = clean_name(row["name"] or "")
+            if name:
+                skills.append(Skill(name, name, label))
+    if not skills:
+        raise ValueError(f"{path}: no skill names in the file")
+    return skills
+
+
+def merge_skills(lists: Iterable[list[Skill]], aliases: list[Skill]) -> list[Skill]:
+    """One skill per lowercased surface form: the first list wins, aliases override (they fix labels)."""
+    merged: dict[str, Skill] = {}
+    for skills in lists:
+        for skill in skills:
+            merged.setdefault(skill.text.lower(), skill)
+    for alias in aliases:
+        merged[alias.text.lower()] = alias
+    return sorted(merged.values(), key=lambda s: s.text.lower())
+
+
+def is_ambiguous(name: str, ambiguous: set[str]) -> bool:
+    """Whether ``name`` needs context: listed as ambiguous, or 2 characters or fewer."""
+    return name.lower() in ambiguous or len(name) <= MAX_AMBIGUOUS_CHARS
+
+
+def token_pattern(name: str, tokenize: Callable[[str], list[str]]) -> list[dict[str, str]]:
+    """A case-insensitive token pattern, tokenized the way the pipeline tokenizes postings."""
+    return [{"LOWER": token.lower()} for token in tokenize(name)]
+
+
+def build_patterns(skills: list[Skill], lang: str = "fr") -> list[dict[str, Any]]:
+    """EntityRuler patterns for ``skills``; the pattern id is the normalised (canonical) name.
+
+    A camel-case name ("JavaScript") is split by the pipeline's tokenizer, its lowercase or
+    capitalised spelling ("Javascript") is not: each distinct tokenization gets a pattern.
+    """
+    import spacy
+
+    from nlpops.skills.components import split_glued_words
+
+    tokenizer = split_glued_words(spacy.blank(lang)).tokenizer
+    patterns, seen = [], set()
+    for s in skills:
+        for form in (s.text, s.text.lower(), s.text.capitalize()):
+            pattern = token_pattern(form, lambda t: [x.text for x in tokenizer(t)])
+            key = (s.label, json.dumps(pattern))
+            if key not in seen:
+                seen.add(key)
+                patterns.append({"label": s.label, "pattern": pattern, "id": s.canonical})
+    return patterns
+
+
+def build_ruler_patterns(
+    lists: list[Path], aliases: Path | None = None, lang: str = "fr"
+) -> list[dict[str, Any]]:
+    """Skill-list CSVs (+ aliases) → EntityRuler patterns (the ``build-ruler`` stage)."""
+    if not lists:
+        raise ValueError("no skill-list files given")
+    skills = merge_skills((read_skill_list(p) for p in lists), read_aliases(aliases))
+    return build_patterns(skills, lang)
+
+
+def write_patterns(patterns: list[dict[str, Any]], out: Path) -> Path:
+    """Write patterns as JSONL (one pattern a line), atomically."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in patterns), encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+def read_patterns(path: Path) -> list[dict[str, Any]]:
+    """Read EntityRuler patterns (JSONL, gzip or plain), checking each line's shape."""
+    opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
+    patterns = []
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}: line {number}: not JSON ({exc.msg})") from exc
+            if not isinstance(item, dict) or "label" not in item or "pattern" not in item:
+                raise ValueError(f"{path}: line {number}: a pattern needs 'label' and 'pattern'")
+            patterns.append(item)
+    if not patterns:
+        raise ValueError(f"{path}: no patterns in the file")
+    return patterns

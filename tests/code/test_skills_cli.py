@@ -1,0 +1,85 @@
+"""``nlpops skills``: train on tiny data → registry → evaluate/extract/report with models:/skills@champion;
+bad input files give exit 1 and one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from skills_support import tiny_records, write_jsonl
+from typer.testing import CliRunner
+
+from nlpops.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def tiny_config(tmp_path: Path) -> Path:
+    records = tiny_records()
+    write_jsonl(tmp_path / "ann.jsonl", records + records[:2])  # duplicated postings, as in the scrape
+    (tmp_path / "languages.csv").write_text("name\nPython\nJava\nScala\nKotlin\nRuby\nJavaScript\n")
+    (tmp_path / "databases.csv").write_text("name\nMySQL\nMongoDB\n")
+    cfg = tmp_path / "skills.yaml"
+    cfg.write_text(f"""
+name: skills-test
+registered_model: skills
+data:
+  annotations: "{tmp_path / "ann.jsonl"}"
+  preannotated: null
+  skill_lists: ["{tmp_path / "languages.csv"}", "{tmp_path / "databases.csv"}"]
+split: {{seed: 1, test_size: 0.34}}
+training: {{base: blank_en, ruler: before, iterations: 3}}
+""")
+    return cfg
+
+
+@pytest.mark.slow
+def test_train_then_use_the_champion(mlflow_store: str, tiny_config: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["skills", "train", str(tiny_config)])
+    assert result.exit_code == 0, result.output
+    assert "registered skills v1; champion: moved" in result.output
+    ann = tmp_path / "ann.jsonl"
+    result = runner.invoke(
+        app, ["skills", "evaluate", "--model", "models:/skills@champion", "--data", str(ann), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout.strip().splitlines()[-1])
+    assert scores["n"] == 6 and set(scores["modes"]) == {"ruler", "ner", "both"}
+    assert set(scores["per_label"]) == {"PROG_LANG", "DB", "PLATFORM", "FRAMEWORKS"}
+    assert scores["modes"]["ruler"]["per_label"]["DB"]["precision"] == 1.0  # MySQL, MongoDB from the list
+    out = tmp_path / "skills.csv"
+    result = runner.invoke(
+        app, ["skills", "extract", str(ann), "--model", "models:/skills@champion", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "MySQL" in out.read_text()
+    result = runner.invoke(app, ["skills", "report", str(out), "--out", str(tmp_path / "rep")])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "rep").glob("*.png"))) == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["import-doccano", "{tmp}/missing.jsonl", "--out", "{tmp}/o.spacy"], "no such file"),
+        (["import-doccano", "{tmp}/empty.jsonl", "--out", "{tmp}/o.spacy"], "no annotated texts"),
+        (["import-doccano", "{tmp}/wrong.jsonl", "--out", "{tmp}/o.spacy"], "line 1: not JSON"),
+        (["build-ruler", "{tmp}/wrong.jsonl", "--out", "{tmp}/p.jsonl"], "cannot tell the label"),
+        (["evaluate", "--model", "{tmp}/nowhere", "--data", "{tmp}/empty.jsonl"], "no annotated texts"),
+        (["evaluate", "--model", "{tmp}/nowhere", "--data", "{tmp}/ok.jsonl"], "no such model folder"),
+        (["extract", "{tmp}/wrong.jsonl", "--model", "{tmp}", "--out", "{tmp}/s.csv"], "not JSON lines"),
+        (["report", "{tmp}/missing.csv", "--out", "{tmp}/r"], "no such file"),
+        (["train", "{tmp}/missing.yaml"], "config file not found"),
+    ],
+)
+def test_bad_inputs_exit_1_with_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
+    (tmp_path / "empty.jsonl").write_text("")
+    (tmp_path / "wrong.jsonl").write_text("name,value\na,1\n")
+    write_jsonl(tmp_path / "ok.jsonl", tiny_records()[:1])
+    result = runner.invoke(app, ["skills", *[a.format(tmp=tmp_path) for a in args]])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0], result.output
+    assert not (tmp_path / "o.spacy").exists() and not (tmp_path / "s.csv").exists()
