@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from nlpops.models.base import META_FILE, TextClassifier, load_model_dir
+from nlpops.models.base import META_FILE, TextClassifier, load_model_dir, predicted_labels
 from nlpops.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def predictions_frame(model: TextClassifier, texts: list[str]) -> pd.DataFrame:
     """Label and one ``proba_<class>`` column per class for each text."""
     proba = model.predict_proba(texts)
     frame = pd.DataFrame(proba, columns=[f"proba_{c}" for c in model.classes_])
-    frame.insert(0, "label", [str(model.classes_[i]) for i in proba.argmax(axis=1)])
+    frame.insert(0, "label", list(predicted_labels(model, proba)))  # a tuned threshold applies
     return frame
 
 

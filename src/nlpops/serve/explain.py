@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
-from nlpops.models.base import TextClassifier
+from nlpops.models.base import TextClassifier, predicted_labels
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -32,7 +30,7 @@ def explain_text(
 
     classes = [str(c) for c in model.classes_]
     proba = model.predict_proba([text])[0]
-    idx = int(np.argmax(proba))
+    idx = classes.index(str(predicted_labels(model, proba[None, :])[0]))  # a tuned threshold applies
     probabilities = {c: float(p) for c, p in zip(classes, proba, strict=True)}
     if not _WORD.search(text):  # nothing LIME could remove
         return classes[idx], probabilities, []

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, HTTPException, status
 
+from nlpops.models.base import predicted_labels
 from nlpops.serve.db import new_id, utcnow
 from nlpops.serve.deps import BatcherDep, MetricsDep, ModelDep, SettingsDep, WriterDep
 from nlpops.serve.explain import explain_text
@@ -50,6 +51,7 @@ def prediction_rows(
 ) -> list[dict[str, Any]]:
     """One ``predictions`` row (a dict of columns) per text, with a fresh id."""
     classes = [str(c) for c in loaded.model.classes_]
+    labels = list(predicted_labels(loaded.model, proba))  # a tuned threshold applies
     now = utcnow()
     return [
         {
@@ -57,13 +59,13 @@ def prediction_rows(
             "created_at": now,
             "text": text if settings.store_text else None,
             "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
-            "label": classes[int(row.argmax())],
+            "label": label,
             "probabilities": dict(zip(classes, row.tolist(), strict=True)),
             "model_name": loaded.name,
             "model_version": loaded.version,
             "latency_ms": latency_ms / len(texts),  # per text
         }
-        for text, row in zip(texts, proba, strict=True)
+        for text, row, label in zip(texts, proba, labels, strict=True)
     ]
 
 
