@@ -22,6 +22,7 @@ MODEL_KINDS: dict[str, str | Callable[..., TextClassifier]] = {
     "embed_bag": "nlpops.models.deep.estimator:EmbedBagClassifier",
     "bilstm": "nlpops.models.deep.estimator:BiLSTMClassifier",
     "cnn": "nlpops.models.deep.estimator:CNNClassifier",
+    "spacy_vectors": "nlpops.models.spacy_vectors:SpacyVectorsLogReg",
 }
 
 
