@@ -28,36 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from nlpops.models.base import TextClassifier
 from nlpops.models.classical import normalized
-
-
-@lru_cache(maxsize=4)
-def load_spacy(name: str, senter: bool = False) -> Any:
-    """A spaCy pipeline with only its tokenizer and vectors (plus the sentence splitter if asked).
-
-    Args:
-        name (str): an installed spaCy package (``fr_core_news_md``) or ``blank:<lang>``.
-        senter (bool): keep the statistical sentence recogniser (``senter``) enabled.
-
-    Returns:
-        Any: the ``Language`` object, cached per (name, senter).
-
-    Raises:
-        OSError: the package is not installed (the message says how to get it).
-    """
-    import spacy
-
-    if name.startswith("blank:"):
-        return spacy.blank(name.removeprefix("blank:"))
-    try:
-        nlp = spacy.load(name, exclude=["parser", "ner", "lemmatizer", "tagger", "morphologizer"])
-    except OSError as err:
-        raise OSError(
-            f"spaCy model {name!r} is not installed; install it (python -m spacy download {name}) "
-            "or set the model's spacy_model parameter"
-        ) from err
-    if senter and "senter" in nlp.disabled:
-        nlp.enable_pipe("senter")
-    return nlp
+from nlpops.text.sentences import sentence_pipeline
 
 
 @lru_cache(maxsize=2)
@@ -104,7 +75,7 @@ class SpacyVectorsLogReg(TextClassifier):
         """The lower-cased words that count: no punctuation, spaces or numbers; stop words per setting."""
         from nlpops.text.lexical import NEGATIONS
 
-        nlp = load_spacy(self.spacy_model)
+        nlp = sentence_pipeline(self.spacy_model)
         negations = NEGATIONS.get(nlp.lang, frozenset())
         out = []
         for tok in nlp.make_doc(text):
@@ -121,13 +92,13 @@ class SpacyVectorsLogReg(TextClassifier):
         if self.vectors_path is not None:
             kv = _gensim_vectors(self.vectors_path)
             return kv[word] if word in kv.key_to_index or hasattr(kv, "vectors_ngrams") else None
-        vocab = load_spacy(self.spacy_model).vocab
+        vocab = sentence_pipeline(self.spacy_model).vocab
         return vocab.get_vector(word) if vocab.has_vector(word) else None
 
     def _dim(self) -> int:
         if self.vectors_path is not None:
             return int(_gensim_vectors(self.vectors_path).vector_size)
-        return int(load_spacy(self.spacy_model).vocab.vectors.shape[1])
+        return int(sentence_pipeline(self.spacy_model).vocab.vectors.shape[1])
 
     def _weight(self, word: str) -> float:
         return self.idf_.get(word, self.idf_unseen_) if self.weighting == "idf" else 1.0
