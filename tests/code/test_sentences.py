@@ -45,5 +45,5 @@ def test_split_many_keeps_one_list_per_text_in_order() -> None:
 
 def test_pipelines_are_cached_and_missing_models_say_what_to_do() -> None:
     assert sentence_pipeline("blank:fr") is sentence_pipeline("blank:fr")
-    with pytest.raises(OSError, match="xx_missing_model.*blank:fr"):
+    with pytest.raises(OSError, match=r"xx_missing_model.*blank:fr"):
         sentence_pipeline("xx_missing_model")

@@ -78,5 +78,5 @@ def test_vectors_from_a_gensim_file_for_domain_vectors(tmp_path: Path) -> None:
 def test_bad_parameters_are_named() -> None:
     with pytest.raises(ValueError, match="weighting must be"):
         build_model("spacy_vectors", {"weighting": "tfidf"}).fit(*data())
-    with pytest.raises(OSError, match="xx_nope_md.*not installed"):
+    with pytest.raises(OSError, match=r"xx_nope_md.*not installed"):
         build_model("spacy_vectors", {"spacy_model": "xx_nope_md"}).fit(*data())
