@@ -117,7 +117,7 @@ def evaluate(
         positive = positive_label or loaded.model.positive_label_
         texts, labels = df["text"].tolist(), df["label"].tolist()
         result = evaluate_model(loaded.model, texts, labels, measure_speed=False, positive_label=positive)
-    keys = ("accuracy", "macro_f1", "roc_auc", "pr_auc", "log_loss")
+    keys: tuple[str, ...] = ("accuracy", "macro_f1", "roc_auc", "pr_auc", "log_loss")
     if len(loaded.model.classes_) == 2:  # F1 of the positive class, with the model's decision threshold
         keys += ("positive_f1",)
     out = {k: result.metrics.get(k) for k in keys} | {
