@@ -7,8 +7,7 @@ import pytest
 from nlpops.text.sentences import sentence_pipeline, split_many, split_sentences
 
 ANSWER = (
-    "Les élus sont des incapables !!! Scandaleux. il faut réduire le nombre de députés "
-    "et de sénateurs. Voilà"
+    "Les élus sont des incapables !!! Scandaleux. il faut réduire le nombre de députés et de sénateurs. Voilà"
 )
 
 

@@ -76,6 +76,8 @@ def occlusion_explain(
     for (start, words), label in zip(plan, labels, strict=True):
         col = classes.index(str(label))
         drops = proba[start, col] - proba[start + 1 : start + 1 + len(words), col]
-        weights = sorted(zip(words, drops.tolist(), strict=True), key=lambda wv: -abs(wv[1]))[:top]
+        pairs = zip(words, drops.tolist(), strict=True)
+        weighed = [(w, v) for w, v in pairs if abs(v) > 1e-9]  # words the model never saw weigh nothing
+        weights = sorted(weighed, key=lambda wv: -abs(wv[1]))[:top]
         out.append((str(label), dict(zip(classes, proba[start].tolist(), strict=True)), weights))
     return out
