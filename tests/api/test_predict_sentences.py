@@ -26,7 +26,7 @@ def test_each_sentence_gets_a_label_probabilities_and_words(client: TestClient) 
     assert sum(second["probabilities"].values()) == pytest.approx(1.0)
     top = {w["word"]: w["weight"] for w in second["words"]}
     assert max(top, key=lambda w: top[w]) in {"hate", "awful", "horrible"}  # the words behind "neg"
-    assert top["hate"] > 0 and abs(top["the"]) < top["hate"]
+    assert top["hate"] > 0 and "ending" not in top  # a word the model never saw weighs nothing
     assert pred["label"] in {"pos", "neg"} and "prediction_id" in pred  # the text keeps its prediction
 
 
