@@ -36,8 +36,18 @@ def candidates(vectors: Path | None) -> dict[str, tuple[str, dict[str, Any]]]:
         "tfidf_lr[fr_stem]": ("tfidf_lr", {**tfidf, "recipe": "fr_stem"}),
         "spacy_vectors[fr_core_news_md]": ("spacy_vectors", {"weighting": "mean", "keep_stopwords": True}),
     }
+    members = [
+        {"kind": kind, **params}
+        for kind, params in [*list(out.values())[:2], out["spacy_vectors[fr_core_news_md]"]]
+    ]
+    out["soft_vote[lemma+minimal+md]"] = ("soft_vote", {"members": members})
     if vectors is not None:
-        out["spacy_vectors[domain fastText]"] = ("spacy_vectors", {"vectors_path": str(vectors), "C": 0.1})
+        domain = ("spacy_vectors", {"vectors_path": str(vectors), "C": 0.1})
+        out["spacy_vectors[domain fastText]"] = domain
+        out["soft_vote[lemma+minimal+md+domain]"] = (
+            "soft_vote",
+            {"members": [*members, {"kind": domain[0], **domain[1]}]},
+        )
     return out
 
 
@@ -62,9 +72,8 @@ def train_domain_vectors(out: Path, texts: list[str], dim: int = 100, epochs: in
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     save_facebook_model(model, str(out))
-    print(
-        f"domain fastText: {len(sentences)} texts, {len(model.wv)} words, {time.perf_counter() - started:.0f} s"
-    )
+    took = time.perf_counter() - started
+    print(f"domain fastText: {len(sentences)} texts, {len(model.wv)} words, {took:.0f} s")
     return out
 
 
@@ -97,7 +106,6 @@ def held_out(models: dict[str, tuple[str, dict[str, Any]]]) -> pd.DataFrame:
 
 def cross_validated(models: dict[str, tuple[str, dict[str, Any]]], repeats: int = 2) -> pd.DataFrame:
     """ROC AUC over repeated stratified 5-fold CV on train+val (test rows untouched)."""
-    from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     splits = prepare_data(load_config(CONFIG))

@@ -23,6 +23,7 @@ MODEL_KINDS: dict[str, str | Callable[..., TextClassifier]] = {
     "bilstm": "nlpops.models.deep.estimator:BiLSTMClassifier",
     "cnn": "nlpops.models.deep.estimator:CNNClassifier",
     "spacy_vectors": "nlpops.models.spacy_vectors:SpacyVectorsLogReg",
+    "soft_vote": "nlpops.models.ensemble:SoftVoting",
 }
 
 
