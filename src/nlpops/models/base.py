@@ -39,10 +39,20 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     Models that train in epochs call ``epoch_callback(epoch, {"val_loss": …, "val_accuracy": …})``
     after each one when it is set (the tuner uses it to prune); it is not a hyperparameter.
 
+    The whole life of a model, as dissidentIA's ``BertTypeClassifier`` had it (fit, predict,
+    predict_proba, evaluate, save, load):
+
+    >>> import tempfile
     >>> from nlpops.models import build_model
     >>> clf = build_model("tfidf_lr", {}).fit(["good", "bad"] * 5, ["pos", "neg"] * 5)
-    >>> clf.predict("so good")[0]
-    'pos'
+    >>> clf.predict(["so good"]).tolist(), clf.predict_proba("so bad").shape
+    (['pos'], (1, 2))
+    >>> clf.evaluate(["so good", "so bad"], ["pos", "neg"])["accuracy"]
+    1.0
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     same = TextClassifier.load(clf.save(tmp))
+    >>> same.predict(["so bad"]).tolist()
+    ['neg']
     """
 
     epoch_callback: Callable[[int, dict[str, float]], None] | None = None
