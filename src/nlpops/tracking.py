@@ -127,10 +127,10 @@ def resolve_version(uri: str) -> str | None:
 
 
 def _find_model_folder(root: Path) -> Path:
-    hits = sorted(root.rglob(META_FILE))
+    hits = sorted(root.rglob(META_FILE), key=lambda p: (len(p.parts), str(p)))
     if not hits:
         raise FileNotFoundError(f"no nlpops model ({META_FILE}) under {root}")
-    return hits[0].parent
+    return hits[0].parent  # the shallowest: an ensemble's members are model folders inside it
 
 
 def _cache_key(uri: str, version: str | None) -> str:

@@ -32,6 +32,14 @@ def test_save_load_keeps_members_and_threshold(tmp_path: Path) -> None:
     assert loaded.decision_threshold_ == 0.3 and hasattr(vote, "members_")  # saving kept the members
 
 
+def test_load_estimator_finds_the_ensemble_not_a_member(tmp_path: Path) -> None:
+    from nlpops.tracking import load_estimator
+
+    vote = build_model("soft_vote", {"members": MEMBERS}).fit(TEXTS, LABELS)
+    vote.save(tmp_path / "artifacts" / "model")  # member_0/… sorts before nlpops_model.json
+    assert type(load_estimator(str(tmp_path)).model).__name__ == "SoftVoting"
+
+
 @pytest.mark.parametrize(
     ("params", "hint"),
     [
