@@ -57,8 +57,8 @@ def train_domain_vectors(out: Path, texts: list[str], dim: int = 100, epochs: in
     from gensim.models import FastText
     from gensim.models.fasttext import save_facebook_model
 
-    tokenizer = spacy.blank("fr").tokenizer
-    sentences = [[t.lower_ for t in doc if any(c.isalpha() for c in t.text)] for doc in tokenizer.pipe(texts)]
+    nlp = spacy.blank("fr")  # the tokenizer of fr_core_news_md, without loading it
+    sentences = [[t.lower_ for t in doc if any(c.isalpha() for c in t.text)] for doc in nlp.pipe(texts)]
     started = time.perf_counter()
     model = FastText(
         sentences=sentences,
