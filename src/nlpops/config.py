@@ -115,10 +115,20 @@ class RunConfig(_Strict):
     preprocessing: PreprocessingConfig = PreprocessingConfig()
     metric: Literal["accuracy", "macro_f1", "roc_auc", "pr_auc"] = "macro_f1"
     positive_label: str | None = None
+    tune_threshold: bool = Field(
+        False,
+        description="Binary problems: set the decision threshold that maximises F1 of positive_label on val.",
+    )
     models: dict[str, ModelSpec] = Field(min_length=1)
     search: dict[str, dict[str, SearchSpace]] = Field(
         default_factory=dict, description="Model name -> hyperparameter -> search space (nlpops tune)."
     )
+
+    @model_validator(mode="after")
+    def _check_threshold(self) -> RunConfig:
+        if self.tune_threshold and self.positive_label is None:
+            raise ValueError("tune_threshold: true needs positive_label (the class whose F1 is maximised)")
+        return self
 
     @model_validator(mode="after")
     def _check_search(self) -> RunConfig:

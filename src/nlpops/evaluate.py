@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import sklearn.metrics as skm
 
+from nlpops.models.base import predicted_labels
 from nlpops.plots import comparison_plots as comparison_plots  # re-exported: the report imports it here
 from nlpops.plots import save_plots
 from nlpops.slices import SLICES
@@ -98,7 +99,11 @@ def _ranking_metrics(y_idx: np.ndarray, proba: np.ndarray, pos: int) -> tuple[fl
 
 
 def compute_metrics(
-    y_true: Labels, proba: np.ndarray, classes: Sequence[str], positive_label: str | None = None
+    y_true: Labels,
+    proba: np.ndarray,
+    classes: Sequence[str],
+    positive_label: str | None = None,
+    y_pred: Labels | None = None,
 ) -> dict[str, float]:
     """Overall quality of probabilistic predictions.
 
@@ -107,28 +112,53 @@ def compute_metrics(
         proba (np.ndarray): Probabilities, shape (n, len(classes)), columns in ``classes`` order.
         classes (Sequence[str]): Class labels, in the column order of ``proba``.
         positive_label (str | None): Positive class of a binary problem; default the last class.
+        y_pred (Sequence[str] | None): Predicted labels (e.g. after a decision threshold); default argmax.
 
     Returns:
         dict[str, float]: ``accuracy``, ``macro_f1`` (over labels seen in y_true or predictions),
+        ``positive_f1`` (F1 of the positive class; NaN for multi-class),
         ``roc_auc`` and ``pr_auc`` (binary: positive class; multi-class: one-vs-rest macro; NaN
         when a class is absent from y_true), ``log_loss`` (true-class probability clipped at 1e-15),
         ``brier`` (binary only, NaN for multi-class) and ``n``.
     """
     y_idx, proba = _check_inputs(y_true, proba, classes)
     pos = _positive_index(classes, positive_label)
-    y_pred = proba.argmax(axis=1)
+    pred_idx = proba.argmax(axis=1) if y_pred is None else _check_inputs(y_pred, proba, classes)[0]
     roc_auc, pr_auc = _ranking_metrics(y_idx, proba, pos)
     true_proba = np.clip(proba[np.arange(len(y_idx)), y_idx], PROBA_EPS, 1.0)
     binary = len(classes) == 2
+    positive_f1 = skm.f1_score(y_idx == pos, pred_idx == pos, zero_division=0) if binary else float("nan")
     return {
-        "accuracy": float(np.mean(y_pred == y_idx)),
-        "macro_f1": float(skm.f1_score(y_idx, y_pred, average="macro", zero_division=0)),
+        "accuracy": float(np.mean(pred_idx == y_idx)),
+        "macro_f1": float(skm.f1_score(y_idx, pred_idx, average="macro", zero_division=0)),
+        "positive_f1": float(positive_f1),
         "roc_auc": roc_auc,
         "pr_auc": pr_auc,
         "log_loss": float(-np.mean(np.log(true_proba))),
         "brier": float(np.mean((proba[:, pos] - (y_idx == pos)) ** 2)) if binary else float("nan"),
         "n": len(y_idx),
     }
+
+
+def best_f1_threshold(is_positive: Sequence[bool] | np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """The decision threshold on ``scores`` that maximises F1 of the positive class, and that F1.
+
+    The threshold is the midpoint between the best cut's score and the next lower one, so that
+    unseen texts scoring between them are not decided by a hair.
+
+    >>> threshold, f1 = best_f1_threshold([False, False, True, True], np.array([0.1, 0.4, 0.35, 0.9]))
+    >>> round(threshold, 3), f1
+    (0.225, 0.8)
+    """
+    truth = np.asarray(is_positive, dtype=bool)
+    if truth.all() or not truth.any():
+        raise ValueError("tuning a threshold needs both positive and negative examples")
+    precision, recall, cuts = skm.precision_recall_curve(truth, scores)
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+    best = int(np.argmax(f1))
+    lower = np.asarray(scores)[np.asarray(scores) < cuts[best]]
+    threshold = (cuts[best] + lower.max()) / 2 if len(lower) else cuts[best]
+    return float(threshold), float(f1[best])
 
 
 def per_class_report(y_true: Labels, y_pred: Labels, classes: Sequence[str]) -> pd.DataFrame:
@@ -258,7 +288,8 @@ def score_model(
     """Overall metrics only (no slices, speed or plots) on the rows whose label the model knows."""
     kept_texts, y_true = known_rows(model, texts, labels)
     proba = np.asarray(model.predict_proba(kept_texts), dtype=float)
-    return compute_metrics(y_true, proba, [str(c) for c in model.classes_], positive_label)
+    classes = [str(c) for c in model.classes_]
+    return compute_metrics(y_true, proba, classes, positive_label, predicted_labels(model, proba))
 
 
 def evaluate_model(
@@ -289,10 +320,10 @@ def evaluate_model(
     classes = [str(c) for c in model.classes_]
     kept_texts, y_true = known_rows(model, texts, labels)
     proba = np.asarray(model.predict_proba(kept_texts), dtype=float)
-    y_pred = np.asarray(classes)[proba.argmax(axis=1)]
+    y_pred = predicted_labels(model, proba)
     slices = slice_metrics(kept_texts, y_true, proba, classes)
     n_skipped = len(labels) - len(y_true)
-    metrics = {**compute_metrics(y_true, proba, classes, positive_label), "n_skipped": n_skipped}
+    metrics = {**compute_metrics(y_true, proba, classes, positive_label, y_pred), "n_skipped": n_skipped}
     for name, row in slices.iterrows():
         metrics[f"slice_{name}_accuracy"] = float(row["accuracy"])
         metrics[f"slice_{name}_macro_f1"] = float(row["macro_f1"])

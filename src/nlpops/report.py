@@ -17,6 +17,8 @@ COLUMNS = {
     "metrics.test_accuracy": "accuracy",
     "metrics.test_macro_f1": "macro_f1",
     "metrics.test_roc_auc": "roc_auc",
+    "metrics.test_positive_f1": "positive_f1",  # binary: F1 of positive_label, after the decision threshold
+    "metrics.decision_threshold": "threshold",  # tune_threshold: true
     "metrics.test_log_loss": "log_loss",
     "metrics.train_time_s": "train_time_s",
     "metrics.train_time_vs_fasttext": "train_vs_fasttext",

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     max_text_chars: int = 5000
     max_batch: int = 256
     explain_samples: int = 300
+    sentence_model: str = Field(
+        "fr_core_news_md",
+        description="spaCy model splitting sentences (split_sentences); 'blank:fr' needs none.",
+    )
 
     # alerts
     alert_min_incorrect: int = 3

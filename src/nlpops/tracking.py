@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from nlpops.models.base import META_FILE, TextClassifier, load_model_dir
+from nlpops.models.base import META_FILE, TextClassifier, load_model_dir, predicted_labels
 from nlpops.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def predictions_frame(model: TextClassifier, texts: list[str]) -> pd.DataFrame:
     """Label and one ``proba_<class>`` column per class for each text."""
     proba = model.predict_proba(texts)
     frame = pd.DataFrame(proba, columns=[f"proba_{c}" for c in model.classes_])
-    frame.insert(0, "label", [str(model.classes_[i]) for i in proba.argmax(axis=1)])
+    frame.insert(0, "label", list(predicted_labels(model, proba)))  # a tuned threshold applies
     return frame
 
 
@@ -127,10 +127,10 @@ def resolve_version(uri: str) -> str | None:
 
 
 def _find_model_folder(root: Path) -> Path:
-    hits = sorted(root.rglob(META_FILE))
+    hits = sorted(root.rglob(META_FILE), key=lambda p: (len(p.parts), str(p)))
     if not hits:
         raise FileNotFoundError(f"no nlpops model ({META_FILE}) under {root}")
-    return hits[0].parent
+    return hits[0].parent  # the shallowest: an ensemble's members are model folders inside it
 
 
 def _cache_key(uri: str, version: str | None) -> str:

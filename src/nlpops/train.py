@@ -151,6 +151,15 @@ def log_history(model: TextClassifier) -> None:
         mlflow.log_metrics(values, step=int(row["epoch"]))
 
 
+def tune_threshold(model: TextClassifier, val: pd.DataFrame, positive_label: str) -> float:
+    """Set the model's decision threshold to the best F1 of ``positive_label`` on ``val`` and log it."""
+    import mlflow
+
+    threshold = model.tune_threshold(val["text"].tolist(), val["label"].tolist(), positive_label)
+    mlflow.log_metric("decision_threshold", threshold)
+    return threshold
+
+
 def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits, refit: bool = False) -> RunResult:
     """Fit, evaluate and log one planned run; returns its metrics and logged model URI.
 
@@ -184,6 +193,8 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits, refit: bool = Fal
         model.fit(fit_on["text"].tolist(), fit_on["label"].tolist())
         train_time = time.perf_counter() - started
         log_history(model)
+        if cfg.tune_threshold and not refit:  # after refit no unseen validation rows are left
+            tune_threshold(model, splits.val, cfg.positive_label or "")
         val_metrics = (
             {}
             if refit

@@ -57,6 +57,7 @@ def run_server(model_dir: Path, workdir: Path) -> Iterator[Server]:
         "NLPOPS_MODEL_CACHE_DIR": str(workdir / "cache"),
         "NLPOPS_MAX_BATCH": str(MAX_BATCH),
         "NLPOPS_EXPLAIN_SAMPLES": "200",
+        "NLPOPS_SENTENCE_MODEL": "blank:en",  # rule-based sentence splitting: nothing to load
     }
     cmd = [sys.executable, "-m", "uvicorn", "nlpops.serve.app:create_app", "--factory"]
     cmd += ["--port", str(port), "--no-access-log"]

@@ -64,6 +64,23 @@ def test_classify_explain_and_correct_a_label(
     assert console_errors == []
 
 
+def test_split_into_sentences_labels_each_sentence(
+    page: Page, server: Server, screenshot: Shot, console_errors: list[str]
+) -> None:
+    page.goto(f"{server.url}/")
+    text = "I love this, what a wonderful sunny day. Worst flight ever, so sad and angry."
+    page.get_by_label("Texts, one per line").fill(text)
+    page.get_by_label("Split into sentences").check()
+    page.get_by_role("button", name="Classify", exact=True).click()
+    sentences = page.locator(".result").first.locator(".sentences li")
+    expect(sentences).to_have_count(2)
+    expect(sentences.nth(0).locator(".badge")).to_have_text("positive")
+    expect(sentences.nth(1).locator(".badge")).to_have_text("negative")
+    expect(sentences.nth(1).locator("mark").first).to_be_visible()  # its words are highlighted
+    screenshot(page, "classify-sentences")
+    assert console_errors == []
+
+
 def test_api_errors_are_shown_in_plain_words(page: Page, server: Server, console_errors: list[str]) -> None:
     page.goto(f"{server.url}/")
     page.get_by_label("Texts, one per line").fill("x" * 5001)

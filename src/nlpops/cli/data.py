@@ -21,7 +21,8 @@ FileArg = Annotated[
 FormatOpt = Annotated[
     str | None,
     typer.Option(
-        "--format", help="sentiment140, airline, csv, tsv, jsonl, parquet or doccano (default: detect)."
+        "--format",
+        help="sentiment140, airline, dissidentia, csv, tsv, jsonl, parquet or doccano (default: detect).",
     ),
 ]
 TextColOpt = Annotated[str | None, typer.Option(help="Text column (generic formats).")]

@@ -51,6 +51,8 @@ def _print_results(report: object, metric: str) -> None:
     assert isinstance(report, TrainingReport)
     table = Table(title="results (test split)")
     second = "macro_f1" if metric == "accuracy" else "accuracy"
+    if metric in {"roc_auc", "pr_auc"} and report.best.metrics.get("test_positive_f1", float("nan")) >= 0:
+        second = "positive_f1"  # binary ranking metric: show F1 of the positive class next to it
     for col in ("model", "recipe", metric, second, "train s", "vs fastText", "p50 ms", "MB"):
         table.add_column(col)
     for r in sorted(report.results, key=lambda r: -r.metrics.get(f"test_{metric}", 0)):
@@ -98,6 +100,10 @@ def evaluate(
     text_col: Annotated[str | None, typer.Option(help="Text column of a generic file.")] = None,
     label_col: Annotated[str | None, typer.Option(help="Label column of a generic file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+    positive_label: Annotated[
+        str | None,
+        typer.Option(help="Positive class of a binary model (default: its tuned one, else the last)."),
+    ] = None,
 ) -> None:
     """Metrics of a model on a labelled file (rows with labels the model does not know are skipped)."""
     from nlpops.data import load_dataset
@@ -110,8 +116,12 @@ def evaluate(
         df = load_dataset(data, fmt=format_, columns=columns or None)
         df = df[df["label"].notna()]
         loaded = load_estimator(model)
-        result = evaluate_model(loaded.model, df["text"].tolist(), df["label"].tolist(), measure_speed=False)
-    keys = ("accuracy", "macro_f1", "roc_auc", "pr_auc", "log_loss")
+        positive = positive_label or loaded.model.positive_label_
+        texts, labels = df["text"].tolist(), df["label"].tolist()
+        result = evaluate_model(loaded.model, texts, labels, measure_speed=False, positive_label=positive)
+    keys: tuple[str, ...] = ("accuracy", "macro_f1", "roc_auc", "pr_auc", "log_loss")
+    if len(loaded.model.classes_) == 2:  # F1 of the positive class, with the model's decision threshold
+        keys += ("positive_f1",)
     out = {k: result.metrics.get(k) for k in keys} | {
         "n": int(result.metrics.get("n", 0)),
         "n_skipped": result.n_skipped,

@@ -18,7 +18,7 @@ from typing import IO, Any, cast
 from nlpops.data.errors import DataError
 from nlpops.settings import get_settings
 
-FORMATS = ("sentiment140", "airline", "csv", "tsv", "jsonl", "parquet", "doccano")
+FORMATS = ("sentiment140", "airline", "csv", "tsv", "jsonl", "parquet", "doccano", "dissidentia")
 COMPRESSED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz")
 SENTIMENT140_COLUMNS = ("target", "ids", "date", "flag", "user", "text")
 _MAGIC = {b"\x1f\x8b": "gz", b"PK\x03\x04": "zip", b"BZh": "bz2", b"\xfd7zXZ": "xz"}
@@ -150,6 +150,8 @@ def _sniff_delimited(first_line: str) -> str:
         return "sentiment140"
     if {"airline_sentiment", "tweet_created", "text"} <= names:
         return "airline"
+    if {"amir", "charles", "moindze", "text", "label"} <= names:  # dissidentIA's annotator columns
+        return "dissidentia"
     return "tsv" if delimiter == "\t" else "csv"
 
 

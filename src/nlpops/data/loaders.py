@@ -17,6 +17,7 @@ from nlpops.data.readers import (
     as_column_map,
     read_airline,
     read_delimited,
+    read_dissidentia,
     read_sentiment140,
     standardize,
 )
@@ -77,7 +78,7 @@ def load_dataset(
 
     Args:
         path (str | Path): The file; a relative path not found here is looked up in the data folder.
-        fmt (str | None): One of ``sentiment140, airline, csv, tsv, jsonl, parquet, doccano``;
+        fmt (str | None): One of ``sentiment140, airline, csv, tsv, jsonl, parquet, doccano, dissidentia``;
             None detects it from the name (``.gz``/``.zip`` allowed) and the first line.
         columns (ColumnMap | Mapping[str, str | None] | None): Source column names for the generic
             formats (``text``, ``label``, ``id``, ``timestamp``, ``group``); defaults ``text``/``label``.
@@ -106,6 +107,8 @@ def load_dataset(
         frame = read_sentiment140(resolved, label_map, limit)
     elif fmt == "airline":
         frame = read_airline(resolved, label_map, limit)
+    elif fmt == "dissidentia":
+        frame = read_dissidentia(resolved, label_map, limit)
     elif fmt == "doccano":
         frame = read_doccano(resolved, limit)
         if label_map:

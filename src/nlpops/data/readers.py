@@ -1,4 +1,4 @@
-"""Readers for the tabular formats: sentiment140, airline, generic csv/tsv and parquet."""
+"""Readers for the tabular formats: sentiment140, airline, dissidentia, generic csv/tsv and parquet."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ _TZ_OFFSETS = {"PDT": "-0700", "PST": "-0800", "EDT": "-0400", "EST": "-0500", "
 _TZ_OFFSETS |= {"CST": "-0600", "MDT": "-0600", "MST": "-0700", "UTC": "+0000", "GMT": "+0000"}
 _TZ_RE = re.compile(r" (" + "|".join(_TZ_OFFSETS) + r") ")
 OPTIONAL_COLUMNS = ("id", "timestamp", "group")
+# dissidentIA's label v1 called "non dissident" "avis acceptable"; the final labels are kept as strings
+DISSIDENTIA_LABELS: dict[str, str] = {"avis acceptable": "non dissident"}
 
 
 class ColumnMap(BaseModel):
@@ -195,3 +197,16 @@ def read_airline(path: Path, label_map: Mapping[Any, str] | None, limit: int | N
     stamps = parse_timestamps(raw["tweet_created"], fmt="%Y-%m-%d %H:%M:%S %z")
     out["timestamp"] = stamps.set_axis(out.index)
     return out[["id", "text", "label", "timestamp", "group"]]
+
+
+def read_dissidentia(path: Path, label_map: Mapping[Any, str] | None, limit: int | None) -> pd.DataFrame:
+    """Read dissidentIA's ``labels_v4.csv``: labelled Grand Débat sentences (Q169).
+
+    The final ``label`` stays a string (``dissident``, ``non dissident``, ``inclassable``; drop the
+    last with the config's ``drop_labels``); ``group`` is the answer (``question_id``) the sentence
+    comes from, so that ``split.group_col: group`` keeps an answer's sentences in one split.
+    """
+    raw = read_delimited(path, limit=limit)
+    cmap = ColumnMap(text="text", label="label", id="id", group="question_id")
+    out = standardize(raw, cmap, path, label_map={**DISSIDENTIA_LABELS, **(label_map or {})})
+    return out[["id", "text", "label", "group"]]

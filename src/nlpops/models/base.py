@@ -39,13 +39,26 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     Models that train in epochs call ``epoch_callback(epoch, {"val_loss": …, "val_accuracy": …})``
     after each one when it is set (the tuner uses it to prune); it is not a hyperparameter.
 
+    The whole life of a model, as dissidentIA's ``BertTypeClassifier`` had it (fit, predict,
+    predict_proba, evaluate, save, load):
+
+    >>> import tempfile
     >>> from nlpops.models import build_model
     >>> clf = build_model("tfidf_lr", {}).fit(["good", "bad"] * 5, ["pos", "neg"] * 5)
-    >>> clf.predict("so good")[0]
-    'pos'
+    >>> clf.predict(["so good"]).tolist(), clf.predict_proba("so bad").shape
+    (['pos'], (1, 2))
+    >>> clf.evaluate(["so good", "so bad"], ["pos", "neg"])["accuracy"]
+    1.0
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     same = TextClassifier.load(clf.save(tmp))
+    >>> same.predict(["so bad"]).tolist()
+    ['neg']
     """
 
     epoch_callback: Callable[[int, dict[str, float]], None] | None = None
+    # binary models only: predict ``positive_label_`` when its probability reaches the threshold
+    decision_threshold_: float | None = None
+    positive_label_: str | None = None
 
     def fit(self, X: str | Iterable[Any], y: Sequence[Any]) -> TextClassifier:
         """Learn the label set and fit the model on raw texts."""
@@ -57,6 +70,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"need at least two classes to fit, got {list(self.classes_)}")
         y_idx = np.searchsorted(self.classes_, labels)
+        self.decision_threshold_ = self.positive_label_ = None  # a threshold belongs to one fit
         self._fit(texts, y_idx)
         return self
 
@@ -68,9 +82,74 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(self._predict_proba(texts), dtype=float)
 
     def predict(self, X: str | Iterable[Any]) -> np.ndarray:
-        """The most probable label of each text."""
+        """The label of each text: the most probable one, or the tuned decision threshold's."""
+        return self.labels_from_proba(self.predict_proba(X))
+
+    def labels_from_proba(self, proba: np.ndarray) -> np.ndarray:
+        """Labels for rows of ``predict_proba``: argmax, or ``P(positive_label_) >= decision_threshold_``.
+
+        Serving and evaluation call this, so a threshold tuned in training applies everywhere.
+        """
+        proba = np.asarray(proba, dtype=float)
+        classes = np.asarray(self.classes_)
+        if not len(proba):
+            return np.asarray([])
+        if self.decision_threshold_ is None or self.positive_label_ is None or len(classes) != 2:
+            return classes[proba.argmax(axis=1)]
+        pos = [str(c) for c in classes].index(self.positive_label_)
+        return np.where(proba[:, pos] >= self.decision_threshold_, classes[pos], classes[1 - pos])
+
+    def set_threshold(self, threshold: float | None, positive_label: str | None = None) -> TextClassifier:
+        """Predict ``positive_label`` when its probability is at least ``threshold`` (None: argmax).
+
+        Raises:
+            ValueError: the model is not binary, the label is not a class, or the threshold is not in [0, 1].
+        """
+        if threshold is None:
+            self.decision_threshold_ = self.positive_label_ = None
+            return self
+        names = [str(c) for c in self.classes_]
+        if len(names) != 2 or positive_label not in names:
+            raise ValueError(f"a decision threshold needs a binary model and one of its classes {names}")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"decision threshold must be in [0, 1], got {threshold}")
+        self.decision_threshold_, self.positive_label_ = float(threshold), positive_label
+        return self
+
+    def tune_threshold(self, X: str | Iterable[Any], y: Sequence[Any], positive_label: str) -> float:
+        """Set the threshold that maximises F1 of ``positive_label`` on (validation) texts ``X``.
+
+        Returns:
+            The threshold now used by :meth:`predict`.
+        """
+        from nlpops.evaluate import best_f1_threshold
+
         proba = self.predict_proba(X)
-        return np.asarray(self.classes_)[proba.argmax(axis=1)] if len(proba) else np.asarray([])
+        pos = [str(c) for c in self.classes_].index(positive_label) if len(self.classes_) == 2 else -1
+        if pos < 0:
+            raise ValueError(f"threshold tuning needs a binary model with class {positive_label!r}")
+        threshold, _ = best_f1_threshold([str(v) == positive_label for v in y], proba[:, pos])
+        self.set_threshold(threshold, positive_label)
+        return threshold
+
+    def evaluate(
+        self, X: str | Iterable[Any], y: Sequence[Any], positive_label: str | None = None
+    ) -> dict[str, float]:
+        """Metrics on labelled texts: accuracy, macro F1, ROC AUC, PR AUC, F1 of the positive class…
+
+        ``positive_label`` defaults to the tuned one, else the last class. Rows whose label the
+        model does not know are skipped.
+
+        >>> from nlpops.models import build_model
+        >>> clf = build_model("tfidf_lr", {}).fit(["good", "bad"] * 5, ["pos", "neg"] * 5)
+        >>> scores = clf.evaluate(["so good", "so bad"], ["pos", "neg"])
+        >>> scores["accuracy"], scores["roc_auc"]
+        (1.0, 1.0)
+        """
+        from nlpops.evaluate import score_model
+
+        label = positive_label or self.positive_label_
+        return score_model(self, as_texts(X), [str(v) for v in y], label)
 
     # --- to implement -------------------------------------------------------------------
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
@@ -90,6 +169,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             "nlpops_version": __version__,
             "params": {k: repr(v) for k, v in self.get_params(deep=False).items()},
             "classes": [str(c) for c in getattr(self, "classes_", [])],
+            "decision_threshold": self.decision_threshold_,
+            "positive_label": self.positive_label_,
         }
         (folder / META_FILE).write_text(json.dumps(meta, indent=2))
         return folder
@@ -111,6 +192,15 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return model
 
 
+def predicted_labels(model: Any, proba: np.ndarray) -> np.ndarray:
+    """A model's labels (as str) for rows of ``proba``: its own decision rule (a tuned threshold)
+    when it is an nlpops model, else the most probable class (any object with ``classes_``)."""
+    decide = getattr(model, "labels_from_proba", None)
+    if decide is not None:
+        return np.asarray([str(v) for v in decide(proba)])
+    return np.asarray([str(c) for c in model.classes_])[np.asarray(proba).argmax(axis=1)]
+
+
 def load_model_dir(path: str | Path) -> TextClassifier:
     """Load any nlpops model folder, importing the class it was saved from."""
     folder = Path(path)
@@ -120,4 +210,7 @@ def load_model_dir(path: str | Path) -> TextClassifier:
     meta = json.loads(meta_path.read_text())
     module_name, _, class_name = meta["class"].rpartition(".")
     cls = getattr(importlib.import_module(module_name), class_name)
-    return cls._load_state(folder)
+    model: TextClassifier = cls._load_state(folder)
+    if meta.get("decision_threshold") is not None:  # models with a native format do not pickle it
+        model.set_threshold(meta["decision_threshold"], meta["positive_label"])
+    return model

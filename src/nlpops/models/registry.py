@@ -24,6 +24,8 @@ MODEL_KINDS: dict[str, str | Callable[..., TextClassifier]] = {
     "cnn": "nlpops.models.deep.estimator:CNNClassifier",
     "transformer": "nlpops.models.hf.estimator:TransformerClassifier",
     "sentence_lr": "nlpops.models.hf.sentence:SentenceLRClassifier",
+    "spacy_vectors": "nlpops.models.spacy_vectors:SpacyVectorsLogReg",
+    "soft_vote": "nlpops.models.ensemble:SoftVoting",
 }
 
 

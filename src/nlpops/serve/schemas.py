@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 
 def _not_blank(text: str) -> str:
@@ -36,6 +44,9 @@ class PredictRequest(BaseModel):
     texts: list[NonBlank] | None = Field(
         None, min_length=1, description="Several texts to classify (1 to max_batch)."
     )
+    split_sentences: bool = Field(
+        False, description="Also classify each sentence, with the words that weigh most on its label."
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PredictRequest:
@@ -48,12 +59,38 @@ class PredictRequest(BaseModel):
         return [self.text] if self.text is not None else list(self.texts or [])
 
 
+class WordWeight(BaseModel):
+    """How much a word pushes the prediction towards (positive) or away from (negative) the label."""
+
+    word: str
+    weight: float
+
+
+class SentencePrediction(BaseModel):
+    """One sentence of a text (``split_sentences``): its label and the words that weigh on it."""
+
+    text: str
+    label: str
+    probabilities: dict[str, float]
+    words: list[WordWeight] = Field(description="Words by |weight|; positive ones push towards the label.")
+
+
 class PredictionPublic(BaseModel):
     """The model's answer for one text."""
 
     prediction_id: str = Field(description="Send it back with POST /v1/feedback.")
     label: str
     probabilities: dict[str, float] = Field(description="Probability of each class.")
+    sentences: list[SentencePrediction] | None = Field(
+        None, description="Only with split_sentences: one prediction per sentence, in order."
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_sentences_unless_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.sentences is None:  # the answer keeps its shape without split_sentences
+            data.pop("sentences", None)
+        return data
 
 
 class PredictResponse(BaseModel):
@@ -71,13 +108,6 @@ class ExplainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: NonBlank
-
-
-class WordWeight(BaseModel):
-    """How much a word pushes the prediction towards (positive) or away from (negative) the label."""
-
-    word: str
-    weight: float
 
 
 class ExplainResponse(BaseModel):

@@ -20,7 +20,8 @@ NEGATIONS: dict[str, frozenset[str]] = {
     | {"nowhere", "cannot", "without"},
     "fr": frozenset(
         {"ne", "n'", "pas", "plus", "jamais", "rien", "aucun", "aucune", "ni", "personne", "sans"}
-    ),
+    )
+    | {"n’", "non", "nul", "nulle", "nullement", "aucunement", "guère"},
 }
 _SPACE_SPLIT = re.compile(r"([^\S\x1c-\x1f]+)")  # the `regex` module's \s, as NLTK uses
 _FINAL_PUNCT = frozenset(",!?")

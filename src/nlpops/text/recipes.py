@@ -21,6 +21,8 @@ _TWEET: list[StepSpec] = [
     "elongation", "slang", "emoji", "lower", "tokenize",
 ]  # fmt: skip
 
+_FR_WORDS: list[StepSpec] = [*_TWEET[:4], "numbers", *_TWEET[4:-1], "elision", "tokenize", "stopwords"]
+
 RECIPES: dict[str, list[StepSpec]] = {
     "none": [],
     # clean, lower-case, tokenise: links and users become placeholders before tokenising
@@ -30,6 +32,9 @@ RECIPES: dict[str, list[StepSpec]] = {
     # + numbers as xxnum, stop words dropped (negations kept), Snowball stems / dictionary lemmas
     "stem": [*_TWEET[:4], "numbers", *_TWEET[4:], "stopwords", "stem"],
     "lemma": [*_TWEET[:4], "numbers", *_TWEET[4:], "stopwords", "lemma"],
+    # French: + elisions split (l' → le, n' → ne) before tokenising, accents folded after the lemmas
+    "fr_lemma": [*_FR_WORDS, "lemma", "accents"],
+    "fr_stem": [*_FR_WORDS, "stem", "accents"],
 }
 
 

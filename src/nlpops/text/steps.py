@@ -7,6 +7,7 @@ from typing import Any
 
 from nlpops.text.base import TextStep
 from nlpops.text.emojis import EmojiStep
+from nlpops.text.french import AccentStep, ElisionStep
 from nlpops.text.lexical import LemmaStep, SlangStep, StemStep, StopwordStep, TokenizeStep
 from nlpops.text.normalize import (
     ElongationStep,
@@ -34,6 +35,8 @@ STEPS: dict[str, type[TextStep]] = {
     "stopwords": StopwordStep,
     "stem": StemStep,
     "lemma": LemmaStep,
+    "elision": ElisionStep,
+    "accents": AccentStep,
 }
 
 StepSpec = str | dict[str, Any]

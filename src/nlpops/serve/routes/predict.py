@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, status
+from fastapi.concurrency import run_in_threadpool
 
+from nlpops.models.base import predicted_labels
 from nlpops.serve.db import new_id, utcnow
 from nlpops.serve.deps import BatcherDep, MetricsDep, ModelDep, SettingsDep, WriterDep
-from nlpops.serve.explain import explain_text
+from nlpops.serve.explain import explain_text, occlusion_explain
 from nlpops.serve.schemas import (
     ExplainRequest,
     ExplainResponse,
@@ -20,6 +22,7 @@ from nlpops.serve.schemas import (
     PredictionPublic,
     PredictRequest,
     PredictResponse,
+    SentencePrediction,
     WordWeight,
 )
 from nlpops.settings import Settings
@@ -56,6 +59,7 @@ def prediction_rows(
 ) -> list[dict[str, Any]]:
     """One ``predictions`` row (a dict of columns) per text, with a fresh id."""
     classes = [str(c) for c in loaded.model.classes_]
+    labels = list(predicted_labels(loaded.model, proba))  # a tuned threshold applies
     now = utcnow()
     return [
         {
@@ -63,14 +67,49 @@ def prediction_rows(
             "created_at": now,
             "text": _storable(text) if settings.store_text else None,
             "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
-            "label": classes[int(row.argmax())],
+            "label": label,
             "probabilities": dict(zip(classes, row.tolist(), strict=True)),
             "model_name": loaded.name,
             "model_version": loaded.version,
             "latency_ms": latency_ms / len(texts),  # per text
         }
-        for text, row in zip(texts, proba, strict=True)
+        for text, row, label in zip(texts, proba, labels, strict=True)
     ]
+
+
+MAX_SENTENCES = 200  # per request: each sentence costs (1 + its words) rows through the model
+
+
+def sentence_predictions(
+    loaded: LoadedModel, texts: list[str], settings: Settings
+) -> list[list[SentencePrediction]]:
+    """Each text's sentences with their label, probabilities and weighed words (not stored)."""
+    from nlpops.text.sentences import split_many
+
+    try:
+        per_text = split_many(texts, settings.sentence_model)
+    except OSError as err:  # the spaCy model is not installed
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(err)) from None
+    flat = [s for sentences in per_text for s in sentences]
+    if len(flat) > MAX_SENTENCES:
+        raise HTTPException(
+            TOO_LARGE, f"{len(flat)} sentences; split_sentences takes at most {MAX_SENTENCES}"
+        )
+    explained = iter(occlusion_explain(loaded.model, flat))
+    out = []
+    for sentences in per_text:
+        out.append(
+            [
+                SentencePrediction(
+                    text=sentence,
+                    label=label,
+                    probabilities=probabilities,
+                    words=[WordWeight(word=w, weight=v) for w, v in weights],
+                )
+                for sentence, (label, probabilities, weights) in zip(sentences, explained, strict=False)
+            ]
+        )
+    return out
 
 
 @router.post("/predict", response_model=PredictResponse)
@@ -96,10 +135,20 @@ async def predict(
     writer.submit(rows)
     for row in rows:
         metrics.predictions.labels(row["label"]).inc()
+    sentences = (
+        await run_in_threadpool(sentence_predictions, loaded, texts, settings)
+        if body.split_sentences
+        else None
+    )
     return PredictResponse(
         predictions=[
-            PredictionPublic(prediction_id=r["id"], label=r["label"], probabilities=r["probabilities"])
-            for r in rows
+            PredictionPublic(
+                prediction_id=r["id"],
+                label=r["label"],
+                probabilities=r["probabilities"],
+                sentences=sentences[i] if sentences is not None else None,
+            )
+            for i, r in enumerate(rows)
         ],
         model_name=loaded.name,
         model_version=loaded.version,

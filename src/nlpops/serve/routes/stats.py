@@ -24,7 +24,16 @@ from nlpops.serve.schemas import AlertSummary, HourStats, StatsResponse
 router = APIRouter(prefix="/v1", tags=["stats"])
 HOUR = timedelta(hours=1)
 # Lower-cased names a use case gives its "bad" class (Sentiment140, airline tweets, Grand Débat).
-NEGATIVE_NAMES = ("negative", "neg", "négatif", "negatif", "négative", "insatisfait", "dissatisfied")
+NEGATIVE_NAMES: tuple[str, ...] = (
+    "negative",
+    "neg",
+    "négatif",
+    "negatif",
+    "négative",
+    "insatisfait",
+    "dissatisfied",
+)
+NEGATIVE_NAMES += ("dissident",)  # dissidentIA: the dissatisfied sentences
 
 
 def guess_negative_label(labels: Iterable[str]) -> str | None:

@@ -8,10 +8,10 @@
   const FAINT = 0.15; // words under 15% of the strongest weight are noise: not highlighted nor listed
 
   /** Predictions for every text, max_batch texts per request, in order; `onChunk(done, so far)`. */
-  async function predictAll(texts, onChunk = () => {}) {
+  async function predictAll(texts, onChunk = () => {}, splitSentences = false) {
     const predictions = [];
     for (const chunk of chunked(texts, config.max_batch)) {
-      const body = await post("/v1/predict", { texts: chunk });
+      const body = await post("/v1/predict", splitSentences ? { texts: chunk, split_sentences: true } : { texts: chunk });
       predictions.push(...body.predictions);
       onChunk(predictions.length, predictions);
     }
@@ -94,6 +94,26 @@
     }
   }
 
+  /** One line per sentence: its label and its words highlighted (weights lean towards its label). */
+  function renderSentences(card, sentences) {
+    const list = card.querySelector(".sentences");
+    list.setAttribute("aria-label", t("sentences_heading"));
+    for (const sentence of sentences) {
+      const item = document.createElement("li");
+      const badge = document.createElement("span");
+      badge.className = `badge small tone-${toneOf(sentence.label)}`;
+      badge.textContent = sentence.label;
+      const paragraph = document.createElement("span");
+      paragraph.className = "sentence-text";
+      const kept = salient(sentence.words);
+      if (kept.length) highlight(paragraph, sentence.text, kept, sentence.label === config.negative_label ? -1 : 1);
+      else paragraph.textContent = sentence.text;
+      item.append(badge, " ", paragraph);
+      list.append(item);
+    }
+    list.hidden = !sentences.length;
+  }
+
   // --- feedback ----------------------------------------------------------------------------------
   function feedbackOptions(card, prediction) {
     const options = card.querySelector(".fb-options");
@@ -161,6 +181,7 @@
     renderBars(card.querySelector(".bars"), prediction.probabilities);
     const explained = index < config.explained_lines;
     card.querySelector(".legend").textContent = explained ? t("explaining") : t("not_explained", { n: config.explained_lines });
+    if (prediction.sentences) renderSentences(card, prediction.sentences);
     setupFeedback(card, prediction);
     return card;
   }
@@ -180,7 +201,7 @@
     $("predict-status").textContent = t("classifying");
     results.setAttribute("aria-busy", "true");
     try {
-      const predictions = await predictAll(texts);
+      const predictions = await predictAll(texts, () => {}, $("split-sentences").checked);
       const cards = predictions.map((p, i) => renderCard(texts[i], p, i));
       results.replaceChildren(...cards);
       results.setAttribute("aria-busy", "false");

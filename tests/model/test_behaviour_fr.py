@@ -1,0 +1,81 @@
+"""Behavioural tests in French on a model trained on dissidentIA's labelled sentences.
+
+Invariance: the city a citizen lives in does not make a sentence dissident. Directional: adding
+"scandaleux" or "inadmissible" makes it more vehement. Minimum functionality: obvious cases.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from nlpops.models import TextClassifier, build_model
+
+DATA_DIR = Path(os.environ.get("NLPOPS_DATA_DIR") or Path(__file__).parents[2] / "../shared/data").resolve()
+FILE = DATA_DIR / "dissidentia_labels_v4.csv.gz"
+pytestmark = pytest.mark.skipif(not FILE.is_file(), reason=f"real data file {FILE} is absent")
+CITIES = ["Paris", "Lyon", "Marseille", "Toulouse", "Lille", "Bordeaux", "Nantes"]
+
+
+@pytest.fixture(scope="session")
+def dissidentia_model() -> TextClassifier:
+    """tfidf_lr (fr_lemma, balanced) on the 883 labelled sentences, as configs/dissidentia.yaml trains it."""
+    from nlpops.data import load_dataset
+
+    df = load_dataset(FILE)
+    df = df[df["label"] != "inclassable"]
+    params = {"class_weight": "balanced", "min_df": 1, "recipe": "fr_lemma", "lang": "fr"}
+    return build_model("tfidf_lr", params).fit(df["text"].tolist(), df["label"].tolist())
+
+
+def p_dissident(model: TextClassifier, texts: list[str]) -> list[float]:
+    column = list(model.classes_).index("dissident")
+    return model.predict_proba(texts)[:, column].tolist()
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "La mairie de {} gaspille notre argent.",
+        "À {}, les services publics ferment les uns après les autres.",
+        "J'habite à {} et il faudrait simplifier les démarches.",
+    ],
+)
+def test_invariance_to_the_city(dissidentia_model: TextClassifier, template: str) -> None:
+    texts = [template.format(city) for city in CITIES]
+    assert len(set(dissidentia_model.predict(texts))) == 1
+    probabilities = p_dissident(dissidentia_model, texts)
+    assert max(probabilities) - min(probabilities) < 0.1
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "Les impôts augmentent chaque année.",
+        "Il faut réduire le nombre de fonctionnaires.",
+        "L'administration est trop lente.",
+        "Les élus ne nous écoutent pas.",
+        "Le millefeuille administratif coûte cher.",
+    ],
+)
+@pytest.mark.parametrize("outrage", [" C'est scandaleux !", " C'est inadmissible."])
+def test_directional_outrage_raises_p_dissident(
+    dissidentia_model: TextClassifier, base: str, outrage: str
+) -> None:
+    before, after = p_dissident(dissidentia_model, [base, base + outrage])
+    assert after > before + 0.05
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Tous les élus sont des voleurs et des incapables !", "dissident"),
+        ("Cette caste de politiciens corrompus nous méprise, c'est une honte !", "dissident"),
+        ("Il faudrait simplifier les démarches administratives en ligne.", "non dissident"),
+        ("Je propose de regrouper les communes pour mutualiser les moyens.", "non dissident"),
+    ],
+)
+def test_minimum_functionality(dissidentia_model: TextClassifier, text: str, label: str) -> None:
+    assert dissidentia_model.predict([text])[0] == label
