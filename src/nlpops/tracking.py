@@ -134,7 +134,18 @@ def _find_model_folder(root: Path) -> Path:
 
 
 def _cache_key(uri: str, version: str | None) -> str:
-    return hashlib.sha256(f"{uri}|{version}".encode()).hexdigest()[:16]
+    """Key of a downloaded model: the store, the URI, and the run behind a registry version.
+
+    The run id matters: a recreated store numbers its versions from 1 again, and ``name/1``
+    must not serve the old store's cached model.
+    """
+    run_id = ""
+    if version is not None and uri.startswith("models:/"):
+        from mlflow import MlflowClient
+
+        run_id = MlflowClient().get_model_version(parse_registry_uri(uri)[0], version).run_id or ""
+    store = get_settings().resolved_tracking_uri()
+    return hashlib.sha256(f"{store}|{uri}|{version}|{run_id}".encode()).hexdigest()[:16]
 
 
 def download_model(uri: str, cache_dir: Path | None = None) -> tuple[Path, str | None]:

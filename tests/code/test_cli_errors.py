@@ -68,6 +68,14 @@ COMMANDS: dict[str, tuple[str, Args]] = {
     "evaluate --data": (".csv", lambda bad, out, m, p: ["evaluate", "--model", str(m), "--data", str(bad)]),
     "evaluate --model": (".pkl", lambda bad, out, m, p: ["evaluate", "--model", str(bad), "--data", str(p)]),
     "predict --model": (".pkl", lambda bad, out, m, p: ["predict", "--model", str(bad), "i love it"]),
+    "export-onnx --data": (
+        ".csv",
+        lambda bad, out, m, p: ["export-onnx", "--model", str(m), "--data", str(bad), "--out", str(out)],
+    ),
+    "export-onnx --model": (
+        ".pkl",
+        lambda bad, out, m, p: ["export-onnx", "--model", str(bad), "--data", str(p), "--out", str(out)],
+    ),
     "watch": (
         ".csv",
         lambda bad, out, m, p: [

@@ -73,7 +73,7 @@ def test_split_into_sentences_labels_each_sentence(
     page.get_by_label("Split into sentences").check()
     page.get_by_role("button", name="Classify", exact=True).click()
     sentences = page.locator(".result").first.locator(".sentences li")
-    expect(sentences).to_have_count(2)
+    expect(sentences).to_have_count(2, timeout=30_000)  # the first split loads the spaCy senter
     expect(sentences.nth(0).locator(".badge")).to_have_text("positive")
     expect(sentences.nth(1).locator(".badge")).to_have_text("negative")
     expect(sentences.nth(1).locator("mark").first).to_be_visible()  # its words are highlighted
