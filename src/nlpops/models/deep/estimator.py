@@ -30,6 +30,7 @@ from nlpops.models.deep.trainer import (
     SCHEDULES,
     TrainConfig,
     fit_net,
+    loss_weights,
     predict_logits,
     resolve_device,
     resolve_threads,
@@ -213,10 +214,7 @@ class TorchTextClassifier(TextClassifier):
         return None
 
     def _train_config(self, y: np.ndarray, frozen_rows: np.ndarray | None) -> TrainConfig:
-        weights = None
-        if self.class_weight == "balanced":
-            counts = np.bincount(y, minlength=len(self.classes_)).astype(float)
-            weights = len(y) / (len(self.classes_) * np.maximum(counts, 1.0))
+        weights = loss_weights(self.class_weight, y, len(self.classes_))
         verbose = sys.stderr.isatty() if self.verbose is None else self.verbose
         return TrainConfig(
             lr=self.lr,

@@ -48,6 +48,16 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def loss_weights(class_weight: str | None, y: np.ndarray, n_classes: int) -> np.ndarray | None:
+    """Cross-entropy weights: None, or "balanced" (inverse to each class's count, as scikit-learn)."""
+    if class_weight is None:
+        return None
+    if class_weight != "balanced":
+        raise ValueError(f"class_weight must be None or 'balanced', got {class_weight!r}")
+    counts = np.bincount(y, minlength=n_classes).astype(float)
+    return len(y) / (n_classes * np.maximum(counts, 1.0))
+
+
 def resolve_threads(n: int | None) -> int | None:
     """A model's ``num_threads``, or ``Settings.num_threads`` when it is None (0: torch's choice)."""
     if n is not None:

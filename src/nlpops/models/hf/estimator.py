@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 from nlpops.models.base import TextClassifier
 from nlpops.models.classical import build_text_preprocessor
 from nlpops.models.deep.estimator import softmax
-from nlpops.models.deep.trainer import resolve_device, resolve_threads, torch_threads
+from nlpops.models.deep.trainer import loss_weights, resolve_device, resolve_threads, torch_threads
 from nlpops.models.hf.checkpoints import resolve_checkpoint
 from nlpops.models.hf.finetune import FineTuneConfig, fine_tune, window_logits
 from nlpops.models.hf.windows import Windows, choose_max_length, encode_windows, model_max_length, pool_logits
@@ -168,12 +168,7 @@ class TransformerClassifier(TextClassifier):
             layer.requires_grad_(False)
 
     def _config(self, y: np.ndarray, device: torch.device) -> FineTuneConfig:
-        weights = None
-        if self.class_weight == "balanced":
-            counts = np.bincount(y, minlength=len(self.classes_)).astype(float)
-            weights = len(y) / (len(self.classes_) * np.maximum(counts, 1.0))
-        elif self.class_weight is not None:
-            raise ValueError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
+        weights = loss_weights(self.class_weight, y, len(self.classes_))
         return FineTuneConfig(
             learning_rate=self.learning_rate,
             weight_decay=self.weight_decay,
