@@ -175,6 +175,10 @@ def test_onnx_export_parity(fitted: object, tmp_path: Path, int8: bool) -> None:
     parity = check_parity(fitted, exported, [*TEXTS, "a much longer text " * 40])  # type: ignore[arg-type]
     assert parity.agreement == 1.0
     assert parity.max_proba_diff < (0.05 if int8 else 1e-4)
+    import onnx
+
+    ops = {node.op_type for node in onnx.load(str(folder / "model.onnx")).graph.node}
+    assert "SkipLayerNormalization" in ops  # ONNX Runtime's BERT fusions were applied
 
 
 def test_export_refuses_other_models(tmp_path: Path) -> None:

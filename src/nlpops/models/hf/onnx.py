@@ -11,6 +11,8 @@ import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from nlpops.models.deep.trainer import bucket_batches
 from nlpops.models.hf.windows import Windows
 
 ONNX_FILE = "model.onnx"
+log = logging.getLogger(__name__)
 OPSET = 17
 
 
@@ -65,48 +68,89 @@ class LogitsOnly(torch.nn.Module):
         return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
 
 
-def export_onnx(model: Any, folder: str | Path, int8: bool = True) -> Path:
+def export_onnx(model: Any, folder: str | Path, int8: bool = True, fuse: bool = True) -> Path:
     """Write ``model.onnx`` (int8 weights when ``int8``) for a fitted ``TransformerClassifier``.
 
     Args:
         model: a fitted ``TransformerClassifier``.
         folder: the model's saved folder; the ONNX file is written there.
         int8: quantise the weights to int8 (dynamic quantisation of the MatMul/Gemm weights).
+        fuse: fuse attention, LayerNorm and GELU with ONNX Runtime's transformer optimizer first
+            (fewer, larger kernels; skipped with a warning for graphs it does not know).
 
     Returns:
         The ONNX file.
     """
     target = Path(folder) / ONNX_FILE
-    net = LogitsOnly(model.model_.to("cpu")).eval()
-    example = model.tokenizer_(["an example text"], return_tensors="pt")
     with tempfile.TemporaryDirectory() as tmp:
-        fp32 = Path(tmp) / "fp32.onnx"
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer notes on shapes that dynamic_axes already cover
-            torch.onnx.export(
-                net,
-                (example["input_ids"], example["attention_mask"]),
-                str(fp32),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["logits"],
-                dynamic_axes={
-                    "input_ids": {0: "batch", 1: "tokens"},
-                    "attention_mask": {0: "batch", 1: "tokens"},
-                },
-                opset_version=OPSET,
-                dynamo=False,
-            )
+        graph = _trace(model, Path(tmp) / "fp32.onnx")
+        if fuse:
+            graph = _fuse(graph, model.model_.config)
         partial = target.with_suffix(".partial")
         if int8:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            root = logging.getLogger()
-            level, root.level = root.level, logging.ERROR  # its advice to pre-process is for CNNs
-            try:
-                quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
-            finally:
-                root.setLevel(level)
+            _quantize(graph, partial)
         else:
-            fp32.replace(partial)
+            graph.replace(partial)
         partial.replace(target)  # complete or absent
     return target
+
+
+def _trace(model: Any, path: Path) -> Path:
+    """Export the torch model to ONNX with dynamic batch and sequence axes."""
+    net = LogitsOnly(model.model_.to("cpu")).eval()
+    example = model.tokenizer_(["an example text"], return_tensors="pt")
+    dynamic = {0: "batch", 1: "tokens"}
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes on shapes that dynamic_axes already cover
+        torch.onnx.export(
+            net,
+            (example["input_ids"], example["attention_mask"]),
+            str(path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    return path
+
+
+def _fuse(path: Path, config: Any) -> Path:
+    """ONNX Runtime's BERT fusions (attention, skip-LayerNorm, GELU); the input graph if they fail."""
+    heads = getattr(config, "num_attention_heads", None) or getattr(config, "n_heads", 0)
+    hidden = getattr(config, "hidden_size", None) or getattr(config, "dim", 0)
+    fused = path.with_name("fused.onnx")
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        with _quiet_root_logger():
+            optimize_model(
+                str(path), model_type="bert", num_heads=heads, hidden_size=hidden
+            ).save_model_to_file(str(fused))
+    except Exception as err:  # an architecture the optimizer does not know: keep the plain graph
+        log.warning("ONNX fusion skipped (%s: %s); exporting the unfused graph", type(err).__name__, err)
+        return path
+    return fused
+
+
+def _quantize(src: Path, dst: Path) -> None:
+    """Dynamic int8 quantisation of the weights (activations are quantised at run time)."""
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # fused ops (com.microsoft domain) defeat shape inference: their outputs are float32
+    extra = {"DefaultTensorType": TensorProto.FLOAT}
+    with _quiet_root_logger():  # its advice to pre-process is meant for CNNs
+        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, extra_options=extra)
+
+
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """ONNX Runtime's tools log advice on the root logger: keep it to errors meanwhile."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
