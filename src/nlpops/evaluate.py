@@ -10,8 +10,6 @@ label strings), so any nlpops model, or any scikit-learn pipeline on raw text, c
 
 from __future__ import annotations
 
-import itertools
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +23,11 @@ from nlpops.models.base import predicted_labels
 from nlpops.plots import comparison_plots as comparison_plots  # re-exported: the report imports it here
 from nlpops.plots import save_plots
 from nlpops.slices import SLICES
+from nlpops.speed import measure_latency as measure_latency  # re-exported: benches import it here
+from nlpops.speed import model_size_mb as model_size_mb
 
 PROBA_EPS = 1e-15  # log loss clips the true-class probability to [eps, 1]
 MIN_SLICE_SIZE = 5  # smaller slices get NaN metrics: too few rows to mean anything
-N_WARMUP = 5
 
 Labels = Sequence[str] | np.ndarray
 
@@ -218,53 +217,6 @@ def slice_metrics(
             {"slice": name, "n": n, "share": n / len(texts), "accuracy": accuracy, "macro_f1": macro_f1}
         )
     return pd.DataFrame(rows).set_index("slice")
-
-
-# --- speed and size --------------------------------------------------------------------------------
-def measure_latency(
-    model: ProbabilisticClassifier, texts: Sequence[str], n_single: int = 200, batch_size: int = 1000
-) -> dict[str, float]:
-    """Time ``predict_proba``: one text per call (p50, p99) and in one batch (best of two runs).
-
-    Args:
-        model (ProbabilisticClassifier): Anything with ``predict_proba(list[str])``.
-        texts (Sequence[str]): Texts to time; the first ``n_single`` are sent one by one after
-            5 warm-up calls, the first ``batch_size`` in one batch.
-        n_single (int): Number of single-text calls.
-        batch_size (int): Size of the batch.
-
-    Returns:
-        dict[str, float]: ``latency_p50_ms``, ``latency_p99_ms`` and ``throughput_texts_per_s``.
-    """
-    if not texts:
-        raise ValueError("measure_latency needs at least one text")
-    for text in itertools.islice(itertools.cycle(texts), N_WARMUP):
-        model.predict_proba([text])
-    timings_ms = []
-    for text in texts[: max(n_single, 1)]:
-        start = time.perf_counter()
-        model.predict_proba([text])
-        timings_ms.append((time.perf_counter() - start) * 1000)
-    batch = list(texts[: max(batch_size, 1)])
-    best_s = float("inf")
-    for _ in range(2):
-        start = time.perf_counter()
-        model.predict_proba(batch)
-        best_s = min(best_s, time.perf_counter() - start)
-    return {
-        "latency_p50_ms": float(np.percentile(timings_ms, 50)),
-        "latency_p99_ms": float(np.percentile(timings_ms, 99)),
-        "throughput_texts_per_s": len(batch) / max(best_s, 1e-9),
-    }
-
-
-def model_size_mb(folder: Path) -> float:
-    """Total size of the files under ``folder`` (a saved model), in MiB (2**20 bytes)."""
-    folder = Path(folder)
-    if not folder.exists():
-        raise FileNotFoundError(f"no model folder at {folder}")
-    files = [folder] if folder.is_file() else [p for p in folder.rglob("*") if p.is_file()]
-    return sum(p.stat().st_size for p in files) / 2**20
 
 
 # --- entry point -----------------------------------------------------------------------------------
