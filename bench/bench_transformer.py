@@ -50,6 +50,18 @@ def finetune(splits: Any, args: argparse.Namespace) -> tuple[Any, dict[str, floa
     }
 
 
+def train_speed(splits: Any, n: int) -> tuple[Any, dict[str, float]]:
+    """Fine-tune MiniLM on ``n`` training texts (one epoch, no validation): samples per second."""
+    from nlpops.models import build_model
+
+    params = {"checkpoint": "minilm", "epochs": 1, "max_train_samples": n, "validation_fraction": 0}
+    model = build_model("transformer", params | {"batch_size": 32, "verbose": False})
+    started = time.perf_counter()
+    model.fit(splits.train["text"].tolist(), splits.train["label"].tolist())
+    seconds = time.perf_counter() - started
+    return model, {"train_samples": n, "train_s": seconds, "samples_per_s": n / seconds}
+
+
 def sentence_lr(splits: Any, n: int) -> dict[str, float]:
     """sentence_lr (MiniLM embeddings + LR) on ``n`` training texts; score the test split."""
     from nlpops.evaluate import score_model
@@ -105,6 +117,7 @@ def main() -> None:
     parser.add_argument("--skip-finetune", action="store_true")
     parser.add_argument("--skip-sentence", action="store_true")
     parser.add_argument("--model-dir", help="Reuse a fine-tuned model folder for the ONNX timing.")
+    parser.add_argument("--speed-only", type=int, metavar="N", help="Time N training samples, then ONNX.")
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench_transformer"))
     args = parser.parse_args()
     out = Path(args.out)
@@ -112,6 +125,9 @@ def main() -> None:
     splits = prepare_data(load_config(args.config))
     results: dict[str, Any] = {}
     model = load_model_dir(args.model_dir) if args.model_dir else None
+    if args.speed_only:
+        model, results["train_speed"] = train_speed(splits, args.speed_only)
+        print(json.dumps(results["train_speed"]), flush=True)
     if not args.skip_finetune and model is None:
         model, results["finetune"] = finetune(splits, args)
         model.save(out / "minilm-finetuned")

@@ -141,7 +141,11 @@ def _quantize(src: Path, dst: Path) -> None:
     # fused ops (com.microsoft domain) defeat shape inference: their outputs are float32
     extra = {"DefaultTensorType": TensorProto.FLOAT}
     with _quiet_root_logger():  # its advice to pre-process is meant for CNNs
-        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, extra_options=extra)
+        # per-channel scales halve the probability error of per-tensor ones (label agreement with
+        # torch 0.973 -> 0.990 on a barely trained MiniLM) at the same speed
+        quantize_dynamic(
+            str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True, extra_options=extra
+        )
 
 
 @contextmanager
