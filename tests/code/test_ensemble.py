@@ -51,3 +51,33 @@ def test_load_estimator_finds_the_ensemble_not_a_member(tmp_path: Path) -> None:
 def test_bad_specs_are_explained(params: dict[str, object], hint: str) -> None:
     with pytest.raises(ValueError, match=hint):
         build_model("soft_vote", params).fit(TEXTS, LABELS)
+
+
+def test_a_transformer_member_survives_save_and_load(tmp_path: Path) -> None:
+    """A fine-tuned transformer member is saved in its own Hugging Face folder and reloaded with it."""
+    pytest.importorskip("transformers")
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from nlpops.models.hf.checkpoints import minilm_path
+
+    tok = AutoTokenizer.from_pretrained(str(minilm_path()))
+    cfg = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    ckpt = tmp_path / "tiny_bert"
+    BertModel(cfg).save_pretrained(ckpt)
+    tok.save_pretrained(ckpt)
+    transformer = {"kind": "transformer", "checkpoint": str(ckpt), "epochs": 1, "validation_fraction": 0}
+    vote = build_model("soft_vote", {"members": [MEMBERS[0], {**transformer, "num_threads": 1}]})
+    vote.fit(TEXTS, LABELS).set_threshold(0.4, "dissident")
+    folder = vote.save(tmp_path / "vote")
+    assert (folder / "member_1" / "hf").is_dir()
+    loaded = load_model_dir(folder)
+    assert type(loaded.members_[1]).__name__ == "TransformerClassifier"
+    np.testing.assert_allclose(loaded.predict_proba(TEXTS), vote.predict_proba(TEXTS), atol=1e-6)
+    assert loaded.predict(TEXTS).tolist() == vote.predict(TEXTS).tolist()
