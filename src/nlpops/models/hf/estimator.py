@@ -31,6 +31,7 @@ from nlpops.models.hf.windows import Windows, choose_max_length, encode_windows,
 
 HF_DIR = "hf"
 STATE_JSON = "transformer_state.json"
+ONNX_BATCH = 32  # ONNX Runtime on 2 cores: 731 texts/s at 32 per batch, 644 at 128, 491 at 512
 
 
 def quiet_transformers() -> None:
@@ -233,7 +234,7 @@ class TransformerClassifier(TextClassifier):
         """Logits of each window, from ONNX Runtime when an export is loaded, else from torch."""
         session = getattr(self, "onnx_", None)
         if session is not None and self.use_onnx:
-            return np.asarray(session.logits(windows, self.eval_batch_size, self._pad_id()))
+            return np.asarray(session.logits(windows, ONNX_BATCH, self._pad_id()))
         device = next(self.model_.parameters()).device
         with torch_threads(resolve_threads(self.num_threads)):
             return window_logits(self.model_, windows, self.eval_batch_size, self._pad_id(), device)
