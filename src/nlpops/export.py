@@ -61,7 +61,7 @@ def check_parity(original: TextClassifier, exported: TextClassifier, texts: list
     )
 
 
-def export_folder(model: TextClassifier, out: Path, int8: bool) -> Path:
+def export_folder(model: TextClassifier, out: Path, int8: bool, full_int8: bool = False) -> Path:
     """Save ``model`` into ``out`` with its ONNX export (written to a temp folder, then renamed)."""
     from nlpops.models.hf.estimator import TransformerClassifier
     from nlpops.models.hf.onnx import export_onnx
@@ -71,13 +71,19 @@ def export_folder(model: TextClassifier, out: Path, int8: bool) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent))
     model.save(partial)
-    export_onnx(model, partial, int8=int8)
+    export_onnx(model, partial, int8=int8, full_int8=full_int8)
     partial.replace(out)
     return out
 
 
 def export_model(
-    uri: str, texts: list[str], out: Path, int8: bool = True, register: bool = True, promote: bool = False
+    uri: str,
+    texts: list[str],
+    out: Path,
+    int8: bool = True,
+    register: bool = True,
+    promote: bool = False,
+    full_int8: bool = False,
 ) -> ExportResult:
     """Export the transformer behind ``uri``, check parity on ``texts`` and log/register it.
 
@@ -89,6 +95,7 @@ def export_model(
         register: log the export as an MLflow run and, for a ``models:/`` URI, a new version of
             the same registered model with the alias ``onnx``.
         promote: also move ``@champion`` to the new version.
+        full_int8: quantise every MatMul (faster; parity near the bar).
 
     Raises:
         ValueError: parity below ``MIN_AGREEMENT`` (nothing is registered) or ``out`` exists.
@@ -98,7 +105,7 @@ def export_model(
     if out.exists():
         raise ValueError(f"{out}: already exists; choose a new --out folder")
     source = load_estimator(uri)
-    folder = export_folder(source.model, out, int8)
+    folder = export_folder(source.model, out, int8, full_int8)
     parity = check_parity(source.model, load_model_dir(folder), texts)
     size = (folder / "model.onnx").stat().st_size / 2**20
     result = ExportResult(parity=parity, folder=folder, size_mb=size)

@@ -165,11 +165,12 @@ def test_distilbert_architecture_and_frozen_layers(tmp_path: Path) -> None:
     assert clf.predict(["great"]).shape == (1,)
 
 
-@pytest.mark.parametrize("int8", [False, True])
-def test_onnx_export_parity(fitted: object, tmp_path: Path, int8: bool) -> None:
+@pytest.mark.parametrize(("int8", "full_int8"), [(False, False), (True, False), (True, True)])
+def test_onnx_export_parity(fitted: object, tmp_path: Path, int8: bool, full_int8: bool) -> None:
     from nlpops.export import check_parity, export_folder
+    from nlpops.models.hf.onnx import after_gelu
 
-    folder = export_folder(fitted, tmp_path / "onnx", int8=int8)  # type: ignore[arg-type]
+    folder = export_folder(fitted, tmp_path / "onnx", int8=int8, full_int8=full_int8)  # type: ignore[arg-type]
     exported = load_model_dir(folder)
     assert type(exported.onnx_).__name__ == "OnnxLogits"  # type: ignore[attr-defined]
     parity = check_parity(fitted, exported, [*TEXTS, "a much longer text " * 40])  # type: ignore[arg-type]
@@ -179,6 +180,10 @@ def test_onnx_export_parity(fitted: object, tmp_path: Path, int8: bool) -> None:
 
     ops = {node.op_type for node in onnx.load(str(folder / "model.onnx")).graph.node}
     assert "SkipLayerNormalization" in ops  # ONNX Runtime's BERT fusions were applied
+    if int8:
+        assert ops & {"MatMulInteger", "DynamicQuantizeMatMul"}
+    # the feed-forward output projections (fed by GELU) stay float32 unless full_int8
+    assert bool(after_gelu(folder / "model.onnx")) == (not full_int8)
 
 
 def test_export_refuses_other_models(tmp_path: Path) -> None:
