@@ -106,7 +106,8 @@ def export_model(
         raise ValueError(f"{out}: already exists; choose a new --out folder")
     source = load_estimator(uri)
     folder = export_folder(source.model, out, int8, full_int8)
-    parity = check_parity(source.model, load_model_dir(folder), texts)
+    exported = load_model_dir(folder)
+    parity = check_parity(source.model, exported, texts)
     size = (folder / "model.onnx").stat().st_size / 2**20
     result = ExportResult(parity=parity, folder=folder, size_mb=size)
     if parity.agreement < MIN_AGREEMENT:
@@ -115,12 +116,12 @@ def export_model(
             f"(< {MIN_AGREEMENT:.0%}); nothing registered (the export is in {folder} for inspection)"
         )
     if register:
-        _log_and_register(source, result, texts[:3], int8, promote)
+        _log_and_register(source, exported, result, texts[:3], int8, promote)
     return result
 
 
 def _log_and_register(
-    source: Any, result: ExportResult, examples: list[str], int8: bool, promote: bool
+    source: Any, model: TextClassifier, result: ExportResult, examples: list[str], int8: bool, promote: bool
 ) -> None:
     """Log the exported folder as a run in the source's experiment; register it under the same name."""
     import mlflow
@@ -131,7 +132,6 @@ def _log_and_register(
     setup_tracking()
     client = MlflowClient()
     experiment = client.get_run(source.run_id).info.experiment_id if source.run_id else None
-    model = load_model_dir(result.folder)
     with mlflow.start_run(run_name=f"{source.name}-onnx", experiment_id=experiment):
         mlflow.set_tags(
             {"kind": "transformer", "format": "onnx-int8" if int8 else "onnx", "source": source.uri}

@@ -56,22 +56,9 @@ def test_bad_specs_are_explained(params: dict[str, object], hint: str) -> None:
 def test_a_transformer_member_survives_save_and_load(tmp_path: Path) -> None:
     """A fine-tuned transformer member is saved in its own Hugging Face folder and reloaded with it."""
     pytest.importorskip("transformers")
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    from hf_support import tiny_checkpoint
 
-    from nlpops.models.hf.checkpoints import minilm_path
-
-    tok = AutoTokenizer.from_pretrained(str(minilm_path()))
-    cfg = BertConfig(
-        vocab_size=tok.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    ckpt = tmp_path / "tiny_bert"
-    BertModel(cfg).save_pretrained(ckpt)
-    tok.save_pretrained(ckpt)
+    ckpt = tiny_checkpoint(tmp_path, "bert")
     transformer = {"kind": "transformer", "checkpoint": str(ckpt), "epochs": 1, "validation_fraction": 0}
     vote = build_model("soft_vote", {"members": [MEMBERS[0], {**transformer, "num_threads": 1}]})
     vote.fit(TEXTS, LABELS).set_threshold(0.4, "dissident")

@@ -17,8 +17,9 @@ pytest.importorskip("transformers")
 
 import itertools
 
+from hf_support import tiny_checkpoint
 from nlpops.models import build_model, load_model_dir
-from nlpops.models.hf.checkpoints import CheckpointError, minilm_path, resolve_checkpoint
+from nlpops.models.hf.checkpoints import CheckpointError, resolve_checkpoint
 from nlpops.models.hf.windows import choose_max_length, encode_windows
 
 POS = ["i love this airline", "great flight thanks", "what a lovely crew", "best trip ever"]
@@ -27,42 +28,9 @@ TEXTS = (POS + NEG) * 8
 LABELS = (["positive"] * 4 + ["negative"] * 4) * 8
 
 
-def _tiny(tmp: Path, arch: str) -> str:
-    """A randomly initialised 2-layer model of ``arch`` with MiniLM's tokenizer, saved to ``tmp``."""
-    from transformers import AutoTokenizer, BertConfig, BertModel, DistilBertConfig, DistilBertModel
-
-    tok = AutoTokenizer.from_pretrained(str(minilm_path()))
-    if arch == "bert":
-        cfg = BertConfig(
-            vocab_size=tok.vocab_size,
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=64,
-            max_position_embeddings=128,
-            initializer_range=0.2,
-        )
-        model = BertModel(cfg)
-    else:
-        cfg = DistilBertConfig(
-            vocab_size=tok.vocab_size,
-            dim=32,
-            n_layers=2,
-            n_heads=2,
-            hidden_dim=64,
-            initializer_range=0.2,
-            max_position_embeddings=128,
-        )
-        model = DistilBertModel(cfg)
-    folder = tmp / arch
-    model.save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return str(folder)
-
-
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return _tiny(tmp_path_factory.mktemp("ckpt"), "bert")
+    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt"), "bert")
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +115,7 @@ def test_choose_max_length_is_bounded(tiny_bert: str) -> None:
 
 
 def test_distilbert_architecture_and_frozen_layers(tmp_path: Path) -> None:
-    ckpt = _tiny(tmp_path, "distilbert")
+    ckpt = tiny_checkpoint(tmp_path, "distilbert")
     clf = build_model(
         "transformer",
         {

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from nlpops.models.deep.trainer import bucket_batches
-from nlpops.models.hf.windows import Windows
+from nlpops.models.hf.windows import Windows, pad_windows
 
 ONNX_FILE = "model.onnx"
 log = logging.getLogger(__name__)
@@ -43,12 +43,7 @@ class OnnxLogits:
         """Logits of every window, in length-sorted batches, returned in window order."""
         out: np.ndarray | None = None
         for idx in bucket_batches(windows.lengths, batch_size, None):
-            rows = [windows.ids[i] for i in idx]
-            width = max(len(r) for r in rows)
-            ids = np.full((len(rows), width), pad_id, dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for r, row in enumerate(rows):
-                ids[r, : len(row)], mask[r, : len(row)] = row, 1
+            ids, mask = pad_windows(windows, idx, pad_id)
             feed = {"input_ids": ids, "attention_mask": mask}
             logits = self.session.run(["logits"], {k: v for k, v in feed.items() if k in self.inputs})[0]
             if out is None:

@@ -84,15 +84,20 @@ def encode_windows(tokenizer: Any, texts: Sequence[str], max_length: int, stride
     return Windows(ids=list(enc["input_ids"]), owner=owner, n_texts=len(texts))
 
 
-def collate(windows: Windows, idx: np.ndarray, pad_id: int, device: torch.device) -> dict[str, torch.Tensor]:
-    """Pad the windows ``idx`` to the longest of them (dynamic padding), with the attention mask."""
+def pad_windows(windows: Windows, idx: np.ndarray, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Input ids and attention mask of the windows ``idx``, padded to the longest of them (int64)."""
     rows = [windows.ids[i] for i in idx]
-    width = max(len(r) for r in rows)
-    ids = np.full((len(rows), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=np.int64)
+    ids = np.full((len(rows), max(len(r) for r in rows)), pad_id, dtype=np.int64)
+    mask = np.zeros_like(ids)
     for r, row in enumerate(rows):
         ids[r, : len(row)] = row
         mask[r, : len(row)] = 1
+    return ids, mask
+
+
+def collate(windows: Windows, idx: np.ndarray, pad_id: int, device: torch.device) -> dict[str, torch.Tensor]:
+    """The windows ``idx`` as torch inputs on ``device`` (dynamic padding: to the longest of them)."""
+    ids, mask = pad_windows(windows, idx, pad_id)
     return {
         "input_ids": torch.from_numpy(ids).to(device),
         "attention_mask": torch.from_numpy(mask).to(device),
