@@ -144,3 +144,25 @@ def test_tokenize_agrees_with_nltk(text: str) -> None:
     from nltk.tokenize import TweetTokenizer
 
     assert tokenize(text) == TweetTokenizer(match_phone_numbers=False).tokenize(text)
+
+
+# The patterns as first written: the faster ones (a literal-first mention pattern, a cheap URL
+# pre-check) must find exactly the same matches.
+_SLOW_MENTION = r"(?<![\w@])@\w+"
+_URL_ALPHABET = "aw@._/:-#1 " + "comhtpsfrWC"
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet=_URL_ALPHABET, max_size=40))
+def test_fast_url_and_mention_steps_match_the_plain_patterns(text: str) -> None:
+    import re
+
+    from nlpops.text import normalize
+
+    _, urls = build_step("urls")
+    _, mentions = build_step("mentions")
+    assert urls.transform([text]) == [
+        normalize.squash(normalize._URL.sub(" xxurl ", text)) if normalize._URL.search(text) else text
+    ]
+    expected = re.sub(_SLOW_MENTION, " xxuser ", text)
+    assert mentions.transform([text]) == [normalize.squash(expected) if expected != text else text]

@@ -13,9 +13,11 @@ from nlpops.cli import app
 from nlpops.data import data_dir
 from nlpops.models import build_model
 from nlpops.watch import (
+    Spike,
     SpikeDetector,
     WatchSpec,
     aggregate,
+    describe_spikes,
     negative_class,
     read_chunks,
     run_watch,
@@ -94,6 +96,32 @@ def test_top_terms_are_those_of_the_spike() -> None:
     spike = ["lost my luggage again", "luggage lost in denver", "where is my luggage"]
     baseline = ["flight delayed again", "delayed in denver", "my flight is late"] * 5
     assert top_terms(spike, baseline, k=2)[0] in {"luggage", "lost"}
+
+
+def test_describe_spikes_ranks_as_top_terms_on_each_spike_alone() -> None:
+    # Spikes share baseline posts, which describe_spikes tokenises once per group; the terms must
+    # be those that top_terms finds on each spike's own posts and baseline.
+    rng = np.random.default_rng(0)
+    words = ["luggage", "lost", "delay", "crew", "rude", "refund", "seat", "wifi", "denver", "gate"]
+    rows = []
+    for hour in range(30):
+        for group in ("a", "b"):
+            for _ in range(int(rng.integers(1, 12))):
+                text = " ".join(rng.choice(words, size=4))
+                rows.append((START + pd.Timedelta(hours=hour, minutes=int(rng.integers(60))), group, text))
+    negatives = pd.DataFrame(rows, columns=["time", "group", "text"])
+    spikes = [
+        Spike(START + pd.Timedelta(hours=h), g, 1, 1.0, 1.0, 1) for h, g in [(5, "a"), (6, "a"), (9, "b")]
+    ]
+    describe_spikes(spikes, negatives, "1h", baseline_windows=4, max_texts=15)
+    for spike in spikes:
+        rows_g = negatives[negatives["group"] == spike.group].sort_values(["time", "text"])
+        start = pd.Timestamp(spike.window)
+        inside = rows_g[(rows_g["time"] >= start) & (rows_g["time"] < start + pd.Timedelta(hours=1))]
+        before = rows_g[(rows_g["time"] >= start - pd.Timedelta(hours=4)) & (rows_g["time"] < start)]
+        expected = top_terms(inside["text"].tail(15).tolist(), before["text"].tail(15).tolist())
+        assert spike.top_terms == expected and spike.top_terms
+        assert spike.examples == inside["text"].drop_duplicates().head(3).tolist()
 
 
 # --- aggregation and reading ---------------------------------------------------------------------

@@ -11,15 +11,15 @@ from typing import Any, Literal
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from nlpops.models.base import TextClassifier
+from nlpops.models.fast_tfidf import WHITESPACE_TOKENS, SplitWordTfidf, WordCachedCharTfidf
 
 # The preprocessor returns space-joined tokens: split on spaces only, keep ":)" and "!".
-TOKEN_PATTERN = r"(?u)\S+"
+TOKEN_PATTERN = WHITESPACE_TOKENS
 
 
 def build_text_preprocessor(recipe: str | list[Any], lang: str) -> Any:
@@ -45,7 +45,7 @@ def normalized(proba: Any) -> np.ndarray:
 
 def word_tfidf(ngram_max: int, min_df: int | float, max_features: int | None, sublinear_tf: bool) -> Any:
     """A word 1..``ngram_max``-gram TF-IDF vectorizer over preprocessed tokens."""
-    return TfidfVectorizer(
+    return SplitWordTfidf(
         analyzer="word",
         token_pattern=TOKEN_PATTERN,
         lowercase=False,  # casing is the recipe's decision
@@ -60,9 +60,9 @@ def word_tfidf(ngram_max: int, min_df: int | float, max_features: int | None, su
 def char_tfidf(
     ngram_range: tuple[int, int] | list[int], min_df: int | float, max_features: int | None
 ) -> Any:
-    """A ``char_wb`` TF-IDF vectorizer (n-grams inside word boundaries)."""
+    """A ``char_wb`` TF-IDF vectorizer (n-grams inside word boundaries, cached per word)."""
     low, high = ngram_range
-    return TfidfVectorizer(
+    return WordCachedCharTfidf(
         analyzer="char_wb",
         lowercase=False,
         ngram_range=(int(low), int(high)),

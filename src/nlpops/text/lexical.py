@@ -24,7 +24,12 @@ NEGATIONS: dict[str, frozenset[str]] = {
     | {"n’", "non", "nul", "nulle", "nullement", "aucunement", "guère"},
 }
 _SPACE_SPLIT = re.compile(r"([^\S\x1c-\x1f]+)")  # the `regex` module's \s, as NLTK uses
-_FINAL_PUNCT = frozenset(",!?")
+_SPACES = re.compile(r"[^\S\x1c-\x1f]+")
+_DOTS_ACROSS_SPACE = re.compile(r"\.[^\S\x1c-\x1f]+\.")
+_SEPARATORS = re.compile(r"[\x1c-\x1f]")
+CHUNK_CACHE_SIZE = 500_000
+_CHUNK_CACHE: dict[str, tuple[str, ...]] = {}  # whitespace chunk -> its tokens
+_FINAL_PUNCT = frozenset(",!?.")
 _WORD = re.compile(r"(?<![\w'’])[\w'’]+(?![\w'’])")
 _STEMMER_LANG = {"en": "english", "fr": "french"}
 _local = threading.local()  # Snowball stemmers are not thread-safe: one per thread
@@ -65,20 +70,48 @@ def _nltk_tokens(text: str) -> list[str]:
         return text.split()
 
 
-def _plain_word(chunk: str, following: str) -> bool:
-    """A whitespace chunk that TweetTokenizer would split into letters (+ one final ``.,!?``) only."""
-    if chunk.isalpha():
-        return True
-    end = chunk[-1:]
-    if end == ".":  # dots across spaces (". . .") are one ellipsis token
-        return chunk[:-1].isalpha() and not following.startswith(".")
-    return end in _FINAL_PUNCT and chunk[:-1].isalpha()
+def _chunk_tokens(chunk: str) -> tuple[str, ...]:
+    """The tokens of one whitespace chunk, from the cache or computed and cached."""
+    tokens = _CHUNK_CACHE.get(chunk)
+    if tokens is None:
+        if chunk.isalpha():
+            tokens = (chunk,)
+        elif chunk[-1:] in _FINAL_PUNCT and chunk[:-1].isalpha():
+            tokens = (chunk[:-1], chunk[-1])
+        else:
+            tokens = tuple(_nltk_tokens(chunk)) if chunk else ()
+        if len(_CHUNK_CACHE) >= CHUNK_CACHE_SIZE:  # bounded memory on an open-ended stream
+            _CHUNK_CACHE.clear()
+        _CHUNK_CACHE[chunk] = tokens
+    return tokens
+
+
+def _tokenize_groups(text: str) -> list[str]:
+    """Tokens of a text where dots across whitespace (``". . ."``) join chunks into one token."""
+    parts = _SPACE_SPLIT.split(text)  # chunks at even indices, whitespace at odd ones
+    tokens: list[str] = []
+    group: list[str] = []  # one chunk, or chunks that such dots join (with their whitespace)
+    for i in range(0, len(parts), 2):
+        chunk = parts[i]
+        if not chunk:
+            continue
+        if group and group[-1][-1] == "." and chunk[0] == ".":
+            group += (parts[i - 1], chunk)
+            continue
+        if group:
+            tokens += _chunk_tokens(group[0]) if len(group) == 1 else _nltk_tokens("".join(group))
+        group = [chunk]
+    if group:
+        tokens += _chunk_tokens(group[0]) if len(group) == 1 else _nltk_tokens("".join(group))
+    return tokens
 
 
 def tokenize(text: str) -> list[str]:
     """Split a text into tweet-aware tokens (emoticons, hashtags, mentions and URLs stay whole).
 
-    Same tokens as NLTK's ``TweetTokenizer``, faster: plain words skip its big regex.
+    Same tokens as NLTK's ``TweetTokenizer``, faster: its tokens never span whitespace except an
+    ellipsis (``". . ."``), so each whitespace chunk is tokenised once and cached (chunks repeat
+    across a stream of texts), and only chunks that such dots join are tokenised together.
 
     >>> tokenize("I can't wait :) #fun")
     ['I', "can't", 'wait', ':)', '#fun']
@@ -89,22 +122,15 @@ def tokenize(text: str) -> list[str]:
     Returns:
         list[str]: the tokens.
     """
-    parts = _SPACE_SPLIT.split(text)  # chunks at even indices, whitespace at odd ones
+    if _DOTS_ACROSS_SPACE.search(text):
+        return _tokenize_groups(text)
+    # str.split's whitespace is NLTK's plus the \x1c-\x1f separators
+    chunks = _SPACES.split(text) if _SEPARATORS.search(text) else text.split()
+    cache = _CHUNK_CACHE
     tokens: list[str] = []
-    pending: list[str] = []  # consecutive chunks (with their whitespace) for the slow path
-    for i in range(0, len(parts), 2):
-        chunk = parts[i]
-        if not chunk:
-            continue
-        if _plain_word(chunk, parts[i + 2] if i + 2 < len(parts) else ""):
-            if pending:
-                tokens += _nltk_tokens("".join(pending))
-                pending = []
-            tokens += (chunk,) if chunk.isalpha() else (chunk[:-1], chunk[-1])
-        else:
-            pending += (parts[i - 1], chunk) if pending else (chunk,)
-    if pending:
-        tokens += _nltk_tokens("".join(pending))
+    for chunk in chunks:
+        found = cache.get(chunk)
+        tokens += found if found is not None else _chunk_tokens(chunk)
     return tokens
 
 

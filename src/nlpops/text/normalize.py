@@ -21,7 +21,10 @@ _URL = re.compile(
     r"|(?<![\w@.])[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|ly|io|co|fr|me|gl|uk|de|tv|be)\b(?:/\S*)?",
     re.IGNORECASE,
 )
-_MENTION = re.compile(r"(?<![\w@])@\w+")
+# every URL match holds one of these: texts without them skip the costly pattern
+_URL_HINT = re.compile(r"://|www\.|\.(?:com|org|net|ly|io|co|fr|me|gl|uk|de|tv|be)\b", re.IGNORECASE)
+# "@" not after a word character or another "@"; the literal first lets the engine search for "@"
+_MENTION = re.compile(r"@(?<![\w@]@)\w+")
 _HASHTAG = re.compile(r"(?<![\w#&])#(\w+)")
 _NUMBER = re.compile(r"(?<!\w)[+-]?\d+(?:[.,:/]\d+)*(?:%|st|nd|rd|th|k)?(?!\w)")
 _LETTER_RUN = re.compile(r"([^\W\d_])(\1)\1+", re.IGNORECASE)
@@ -74,6 +77,7 @@ class _ReplaceStep(TextStep):
 
     _pattern: re.Pattern[str]
     _placeholder: str
+    _hint: re.Pattern[str] | None = None  # when set, a text it does not find has no match
 
     def __init__(self, mode: str = "placeholder") -> None:
         self.mode = mode
@@ -83,6 +87,8 @@ class _ReplaceStep(TextStep):
 
     def apply(self, text: str) -> str:
         """Replace (or remove) the matches in one text."""
+        if self._hint is not None and not self._hint.search(text):
+            return text
         repl = f" {self._placeholder} " if self.mode == "placeholder" else " "
         out, n = self._pattern.subn(repl, text)
         return squash(out) if n else text
@@ -97,6 +103,7 @@ class UrlStep(_ReplaceStep):
 
     _pattern = _URL
     _placeholder = "xxurl"
+    _hint = _URL_HINT
 
 
 class MentionStep(_ReplaceStep):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -114,20 +114,73 @@ class SpikeDetector:
         return sorted(spikes, key=lambda s: (s.window, s.group))
 
 
-def top_terms(spike_texts: list[str], baseline_texts: list[str], k: int = 10) -> list[str]:
-    """Terms most over-represented in the spike's posts vs the baseline's (smoothed log-odds ratio)."""
+def _term_vectorizer() -> Any:
+    """Word counts for describing spikes: English stop words out, words of two letters or more."""
     from sklearn.feature_extraction.text import CountVectorizer
 
+    return CountVectorizer(stop_words="english", token_pattern=r"(?u)#?\b[^\W\d_]{2,}\b", min_df=1)
+
+
+def _over_represented(spike: np.ndarray, base: np.ndarray, terms: np.ndarray, k: int) -> list[str]:
+    """The ``k`` terms with the highest smoothed log-odds ratio, seen at least twice in the spike.
+
+    Terms absent from both sides only shift every ratio by the same constant, so the ranking is
+    the same whatever vocabulary the counts come from; ties go alphabetically.
+    """
+    spike, base = spike + 0.5, base + 0.5
+    log_odds = np.log(spike / spike.sum()) - np.log(base / base.sum())
+    order = [i for i in np.argsort(-log_odds, kind="stable") if spike[i] >= 2.5]
+    return [str(terms[i]) for i in order[:k]]
+
+
+def top_terms(spike_texts: list[str], baseline_texts: list[str], k: int = 10) -> list[str]:
+    """Terms most over-represented in the spike's posts vs the baseline's (smoothed log-odds ratio)."""
     if not spike_texts:
         return []
-    vec = CountVectorizer(stop_words="english", token_pattern=r"(?u)#?\b[^\W\d_]{2,}\b", min_df=1)
+    vec = _term_vectorizer()
     counts = vec.fit_transform(list(spike_texts) + list(baseline_texts))
-    spike = np.asarray(counts[: len(spike_texts)].sum(axis=0)).ravel() + 0.5
-    base = np.asarray(counts[len(spike_texts) :].sum(axis=0)).ravel() + 0.5
-    log_odds = np.log(spike / spike.sum()) - np.log(base / base.sum())
-    terms = vec.get_feature_names_out()
-    order = [i for i in np.argsort(-log_odds) if spike[i] >= 2.5]  # seen at least twice in the spike
-    return [str(terms[i]) for i in order[:k]]
+    n = len(spike_texts)
+    spike = np.asarray(counts[:n].sum(axis=0)).ravel()
+    base = np.asarray(counts[n:].sum(axis=0)).ravel()
+    return _over_represented(spike, base, vec.get_feature_names_out(), k)
+
+
+@dataclass
+class _GroupTerms:
+    """Word counts of the posts (rows) of one group that some spike needs, each counted once."""
+
+    counts: Any  # sparse rows of the needed posts, in row order
+    position: np.ndarray  # row -> its row in ``counts`` (valid for needed rows only)
+    terms: np.ndarray
+
+    @classmethod
+    def build(cls, texts: list[str], ranges: list[tuple[int, int]]) -> _GroupTerms:
+        needed = np.zeros(len(texts) + 1, dtype=bool)
+        for lo, hi in ranges:
+            needed[lo:hi] = True
+        rows = np.flatnonzero(needed[:-1])
+        vec = _term_vectorizer()
+        try:
+            counts = vec.fit_transform([texts[i] for i in rows])
+            terms = vec.get_feature_names_out()
+        except ValueError:  # no word at all in these posts
+            counts, terms = None, np.array([], dtype=object)
+        return cls(counts, np.cumsum(needed) - 1, terms)
+
+    def summed(self, lo: int, hi: int) -> np.ndarray:
+        """Term counts of rows ``lo:hi`` (all needed), summed."""
+        if self.counts is None or hi <= lo:
+            return np.zeros(len(self.terms))
+        return np.asarray(self.counts[self.position[lo] : self.position[lo] + hi - lo].sum(axis=0)).ravel()
+
+
+def _spike_rows(
+    spike: Spike, index: pd.DatetimeIndex, freq: pd.Timedelta, baseline_windows: int, max_texts: int
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Row ranges of a spike's posts (the latest ``max_texts``) and of its baseline's."""
+    start = pd.Timestamp(spike.window)
+    lo, mid, hi = (int(index.searchsorted(t)) for t in (start - baseline_windows * freq, start, start + freq))
+    return (max(mid, hi - max_texts), hi), (max(lo, mid - max_texts), mid)
 
 
 def describe_spikes(
@@ -141,21 +194,38 @@ def describe_spikes(
     """Fill ``top_terms`` and ``examples`` of each spike from the negative posts (``time, group, text``).
 
     At most ``max_texts`` posts of a spike and of its baseline are compared (the latest ones).
+    A group's posts are tokenised once, however many spikes and baselines share them.
     """
     freq = pd.Timedelta(pd.tseries.frequencies.to_offset(window).nanos)
     by_group = {str(g): rows.sort_values(["time", "text"]) for g, rows in negatives.groupby("group")}
-    empty = negatives.iloc[:0]
-    for spike in spikes:
-        rows = by_group.get(spike.group, empty)
-        start = pd.Timestamp(spike.window)
+    for group, group_spikes in _spikes_by_group(spikes).items():
+        rows = by_group.get(group, negatives.iloc[:0])
         index = pd.DatetimeIndex(rows["time"])
-        lo, mid, hi = (
-            int(index.searchsorted(t)) for t in (start - baseline_windows * freq, start, start + freq)
-        )
-        in_spike = rows.iloc[mid:hi]
-        before = rows.iloc[max(lo, mid - max_texts) : mid]
-        spike.top_terms = top_terms(in_spike["text"].tail(max_texts).tolist(), before["text"].tolist())
-        if "p_negative" in in_spike:  # the most negative first; ties by text, so both engines agree
-            in_spike = in_spike.sort_values(["p_negative", "text"], ascending=[False, True])
-        spike.examples = in_spike["text"].drop_duplicates().head(n_examples).tolist()
+        spans = [_spike_rows(s, index, freq, baseline_windows, max_texts) for s in group_spikes]
+        texts = rows["text"].tolist()
+        terms = _GroupTerms.build(texts, [r for pair in spans for r in pair])
+        for spike, (inside, before) in zip(group_spikes, spans, strict=True):
+            spike.top_terms = (
+                _over_represented(terms.summed(*inside), terms.summed(*before), terms.terms, 10)
+                if inside[1] > inside[0]
+                else []
+            )
+            in_spike = rows.iloc[index.searchsorted(pd.Timestamp(spike.window)) : inside[1]]
+            spike.examples = _examples(in_spike, n_examples)
     return spikes
+
+
+def _spikes_by_group(spikes: list[Spike]) -> dict[str, list[Spike]]:
+    grouped: dict[str, list[Spike]] = {}
+    for spike in spikes:
+        grouped.setdefault(spike.group, []).append(spike)
+    return grouped
+
+
+def _examples(in_spike: pd.DataFrame, n: int) -> list[str]:
+    """The ``n`` most negative distinct posts; ties by text, so both engines agree."""
+    texts = [str(t) for t in in_spike["text"].tolist()]
+    if "p_negative" in in_spike:
+        order = sorted(zip((-in_spike["p_negative"].to_numpy()).tolist(), texts, strict=True))
+        texts = [text for _, text in order]
+    return list(dict.fromkeys(texts))[:n]

@@ -1,0 +1,120 @@
+"""The fast TF-IDF vectorizers return exactly scikit-learn's matrix."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from nlpops.models import fast_tfidf
+from nlpops.models.fast_tfidf import WHITESPACE_TOKENS, SplitWordTfidf, WordCachedCharTfidf
+
+TRAIN = [
+    "the flight was late again !",
+    "love the crew :) so nice",
+    "lost my bag , never again",
+    "a b c d",
+    "café crème à l'aéroport",
+    "late late late flight",
+]
+NEW = [
+    "the crew lost a bag",
+    "",
+    "   ",
+    "unseenword zzz",
+    "tabs\tand\nnewlines  and   spaces",
+    "I",
+    "late late",
+    "crème brûlée",
+]
+
+
+def _pair(**params: object) -> tuple[TfidfVectorizer, WordCachedCharTfidf]:
+    base = {"analyzer": "char_wb", "lowercase": False, "ngram_range": (2, 5), "dtype": np.float32}
+    base.update(params)
+    return TfidfVectorizer(**base).fit(TRAIN), WordCachedCharTfidf(**base).fit(TRAIN)
+
+
+def _word_pair(**params: object) -> tuple[TfidfVectorizer, SplitWordTfidf]:
+    base = {"token_pattern": WHITESPACE_TOKENS, "lowercase": False, "ngram_range": (1, 3)}
+    base.update(params)
+    return TfidfVectorizer(**base).fit(TRAIN), SplitWordTfidf(**base).fit(TRAIN)
+
+
+def _same(a: sparse.csr_matrix, b: sparse.csr_matrix) -> None:
+    assert a.shape == b.shape and a.dtype == b.dtype
+    assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+    assert np.array_equal(a.data, b.data)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"ngram_range": (1, 3)},
+        {"sublinear_tf": True},
+        {"binary": True, "norm": None},
+        {"max_features": 20, "use_idf": False},
+        {"min_df": 2},
+    ],
+)
+def test_transform_equals_scikit_learn(params: dict[str, object]) -> None:
+    reference, cached = _pair(**params)
+    for texts in (NEW, TRAIN, NEW):  # the second pass over NEW is served from the cache
+        _same(reference.transform(texts), cached.transform(texts))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"ngram_range": (1, 1)},
+        {"ngram_range": (2, 3)},
+        {"sublinear_tf": True, "min_df": 2},
+        {"binary": True},
+    ],
+)
+def test_word_transform_equals_scikit_learn(params: dict[str, object]) -> None:
+    reference, fast = _word_pair(**params)
+    _same(reference.transform(NEW + TRAIN), fast.transform(NEW + TRAIN))
+
+
+def test_word_settings_the_split_cannot_reproduce_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    reference, fast = _word_pair(lowercase=True, stop_words=["the"])
+    monkeypatch.setattr(SplitWordTfidf, "_counts", None)  # the fast path would fail
+    _same(reference.transform(["The LATE flight"]), fast.transform(["The LATE flight"]))
+
+
+def test_cache_holds_each_word_once_and_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, cached = _pair()
+    cached.transform(["late late flight", "late crew"])
+    assert set(cached.__dict__["_word_cache"]) == {"late", "flight", "crew"}
+    monkeypatch.setattr(fast_tfidf, "CACHE_WORDS", 3)
+    reference, _ = _pair()
+    _same(reference.transform(["new words here"]), cached.transform(["new words here"]))
+    assert set(cached.__dict__["_word_cache"]) == {"new", "words", "here"}
+
+
+def test_pickle_drops_the_cache_and_still_matches() -> None:
+    reference, cached = _pair()
+    cached.transform(NEW)
+    restored = pickle.loads(pickle.dumps(cached))
+    assert "_word_cache" not in restored.__dict__
+    _same(reference.transform(NEW), restored.transform(NEW))
+
+
+def test_settings_the_cache_cannot_reproduce_fall_back() -> None:
+    reference, cached = _pair(lowercase=True)
+    _same(reference.transform(["LATE Flight"]), cached.transform(["LATE Flight"]))
+    assert "_word_cache" not in cached.__dict__
+
+
+def test_errors_match_scikit_learn() -> None:
+    with pytest.raises(ValueError, match="not fitted"):
+        WordCachedCharTfidf(analyzer="char_wb", lowercase=False).transform(["x"])
+    _, cached = _pair()
+    with pytest.raises(ValueError, match="string object received"):
+        cached.transform("one string")
