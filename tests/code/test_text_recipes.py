@@ -166,3 +166,19 @@ def test_fast_url_and_mention_steps_match_the_plain_patterns(text: str) -> None:
     ]
     expected = re.sub(_SLOW_MENTION, " xxuser ", text)
     assert mentions.transform([text]) == [normalize.squash(expected) if expected != text else text]
+
+
+def test_every_emoticon_passes_the_pre_check() -> None:
+    from nlpops.text import emojis
+
+    assert all(emojis._EMOTICON_HINT.search(face + face[-1]) for face in emojis.EMOTICONS)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet=":;=<>/)(]['3xXDpPoO*-a ", max_size=30))
+def test_emoji_step_pre_check_never_changes_the_result(text: str) -> None:
+    from nlpops.text import emojis
+
+    _, step = build_step("emoji")
+    out, n = emojis._EMOTICON.subn(lambda m: emojis._emoticon_words(m, "en"), text)
+    assert step.transform([text]) == [emojis.squash(out) if n else text]

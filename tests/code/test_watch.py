@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from nlpops.watch import (
     to_utc,
     top_terms,
 )
+from nlpops.watch.detect import term_ids
 from nlpops.watch.pipeline import score_local
 
 AIRLINE = "twitter_us_airline_sentiment_tweets.csv.gz"  # in the data folder (NLPOPS_DATA_DIR)
@@ -96,6 +98,18 @@ def test_top_terms_are_those_of_the_spike() -> None:
     spike = ["lost my luggage again", "luggage lost in denver", "where is my luggage"]
     baseline = ["flight delayed again", "delayed in denver", "my flight is late"] * 5
     assert top_terms(spike, baseline, k=2)[0] in {"luggage", "lost"}
+
+
+def test_term_ids_count_as_scikit_learn_does() -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts = ["Lost my LUGGAGE again!! #fail", "the gate agent was rude", "", "42 :) ok", "Été à Paris #fail"]
+    ids, starts, terms = term_ids(texts)
+    vec = CountVectorizer(stop_words="english", token_pattern=r"(?u)#?\b[^\W\d_]{2,}\b")
+    expected = vec.fit_transform(texts).toarray()
+    assert list(terms) == list(vec.get_feature_names_out())
+    got = np.stack([np.bincount(ids[a:b], minlength=len(terms)) for a, b in pairwise(starts)])
+    assert (got == expected).all()
 
 
 def test_describe_spikes_ranks_as_top_terms_on_each_spike_alone() -> None:

@@ -37,6 +37,9 @@ _EMOTICON = re.compile(
     + r")(?![\w/])"
 )
 
+# every emoticon holds one of these: texts without them skip the costly pattern
+_EMOTICON_HINT = re.compile(r"[:;=<]|[xX]D")
+
 
 @lru_cache(maxsize=4096)
 def emoji_words(chars: str, lang: str) -> str:
@@ -77,7 +80,9 @@ class EmojiStep(TextStep):
     def apply(self, text: str) -> str:
         """Rewrite the emoji and emoticons of one text."""
         lang = self.lang
-        out, n = _EMOTICON.subn(lambda m: _emoticon_words(m, lang), text)
+        out, n = text, 0
+        if _EMOTICON_HINT.search(text):
+            out, n = _EMOTICON.subn(lambda m: _emoticon_words(m, lang), text)
         if not out.isascii():  # most tweets are ASCII: skip the slower emoji scan
             replaced = emoji.replace_emoji(out, replace=lambda chars, _: emoji_words(chars, lang))
             n += replaced != out

@@ -7,8 +7,9 @@ API's live negative-share alert (``serve/spikes.py``).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -114,11 +115,30 @@ class SpikeDetector:
         return sorted(spikes, key=lambda s: (s.window, s.group))
 
 
-def _term_vectorizer() -> Any:
-    """Word counts for describing spikes: English stop words out, words of two letters or more."""
-    from sklearn.feature_extraction.text import CountVectorizer
+_TERM = re.compile(r"(?u)#?\b[^\W\d_]{2,}\b")  # words of two letters or more, hashtags kept
 
-    return CountVectorizer(stop_words="english", token_pattern=r"(?u)#?\b[^\W\d_]{2,}\b", min_df=1)
+
+def term_ids(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower-cased terms of each text (English stop words out), as scikit-learn's CountVectorizer
+    would count them: ``(ids, starts, terms)``, text ``i``'s term ids being ``ids[starts[i]:starts[i+1]]``
+    and ``terms`` sorted, so that ties rank alphabetically.
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    vocab: dict[str, int] = {}
+    ids: list[int] = []
+    starts = [0]
+    for text in texts:
+        ids += [
+            vocab.setdefault(t, len(vocab))
+            for t in _TERM.findall(text.lower())
+            if t not in ENGLISH_STOP_WORDS
+        ]
+        starts.append(len(ids))
+    terms = np.array(sorted(vocab), dtype=object)
+    rank = np.empty(len(vocab), dtype=np.int64)
+    rank[[vocab[t] for t in terms]] = np.arange(len(terms))
+    return rank[np.asarray(ids, dtype=np.int64)], np.asarray(starts, dtype=np.int64), terms
 
 
 def _over_represented(spike: np.ndarray, base: np.ndarray, terms: np.ndarray, k: int) -> list[str]:
@@ -129,7 +149,8 @@ def _over_represented(spike: np.ndarray, base: np.ndarray, terms: np.ndarray, k:
     """
     spike, base = spike + 0.5, base + 0.5
     log_odds = np.log(spike / spike.sum()) - np.log(base / base.sum())
-    order = [i for i in np.argsort(-log_odds, kind="stable") if spike[i] >= 2.5]
+    seen = np.flatnonzero(spike >= 2.5)
+    order = seen[np.argsort(-log_odds[seen], kind="stable")]
     return [str(terms[i]) for i in order[:k]]
 
 
@@ -137,20 +158,20 @@ def top_terms(spike_texts: list[str], baseline_texts: list[str], k: int = 10) ->
     """Terms most over-represented in the spike's posts vs the baseline's (smoothed log-odds ratio)."""
     if not spike_texts:
         return []
-    vec = _term_vectorizer()
-    counts = vec.fit_transform(list(spike_texts) + list(baseline_texts))
-    n = len(spike_texts)
-    spike = np.asarray(counts[:n].sum(axis=0)).ravel()
-    base = np.asarray(counts[n:].sum(axis=0)).ravel()
-    return _over_represented(spike, base, vec.get_feature_names_out(), k)
+    ids, starts, terms = term_ids(list(spike_texts) + list(baseline_texts))
+    cut = starts[len(spike_texts)]
+    spike = np.bincount(ids[:cut], minlength=len(terms))
+    base = np.bincount(ids[cut:], minlength=len(terms))
+    return _over_represented(spike, base, terms, k)
 
 
 @dataclass
 class _GroupTerms:
-    """Word counts of the posts (rows) of one group that some spike needs, each counted once."""
+    """Term ids of the posts (rows) of one group that some spike needs, each tokenised once."""
 
-    counts: Any  # sparse rows of the needed posts, in row order
-    position: np.ndarray  # row -> its row in ``counts`` (valid for needed rows only)
+    ids: np.ndarray
+    starts: np.ndarray  # needed post j's ids are ids[starts[j]:starts[j + 1]]
+    position: np.ndarray  # row -> its needed-post number (valid for needed rows only)
     terms: np.ndarray
 
     @classmethod
@@ -158,20 +179,17 @@ class _GroupTerms:
         needed = np.zeros(len(texts) + 1, dtype=bool)
         for lo, hi in ranges:
             needed[lo:hi] = True
-        rows = np.flatnonzero(needed[:-1])
-        vec = _term_vectorizer()
-        try:
-            counts = vec.fit_transform([texts[i] for i in rows])
-            terms = vec.get_feature_names_out()
-        except ValueError:  # no word at all in these posts
-            counts, terms = None, np.array([], dtype=object)
-        return cls(counts, np.cumsum(needed) - 1, terms)
+        ids, starts, terms = term_ids([texts[i] for i in np.flatnonzero(needed[:-1])])
+        return cls(ids, starts, np.cumsum(needed) - 1, terms)
 
     def summed(self, lo: int, hi: int) -> np.ndarray:
         """Term counts of rows ``lo:hi`` (all needed), summed."""
-        if self.counts is None or hi <= lo:
+        if hi <= lo:
             return np.zeros(len(self.terms))
-        return np.asarray(self.counts[self.position[lo] : self.position[lo] + hi - lo].sum(axis=0)).ravel()
+        first = self.position[lo]
+        return np.bincount(
+            self.ids[self.starts[first] : self.starts[first + hi - lo]], minlength=len(self.terms)
+        )
 
 
 def _spike_rows(

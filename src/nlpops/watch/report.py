@@ -29,6 +29,13 @@ def spikes_frame(spikes: Sequence[Spike]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def _utc_naive(values: pd.Series) -> object:
+    """Times as naive UTC datetime64 (matplotlib converts those in bulk, tz-aware ones one by one)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values.to_numpy()
+
+
 def plot_timeline(agg: pd.DataFrame, spikes: Sequence[Spike], path: Path) -> Path:
     """Negative posts per window, one panel per group, spikes as red dots."""
     totals = agg.groupby("group")["negative"].sum().sort_values(ascending=False)
@@ -38,13 +45,15 @@ def plot_timeline(agg: pd.DataFrame, spikes: Sequence[Spike], path: Path) -> Pat
     fig, axes = plt.subplots(len(groups), 1, figsize=size, sharex=True, squeeze=False)
     for ax, group in zip(axes[:, 0], groups, strict=True):
         rows = agg[agg["group"] == group]
-        ax.plot(rows["window"], rows["negative"], lw=1, label="negative")
-        ax.plot(rows["window"], rows["volume"], lw=0.8, color="grey", alpha=0.5, label="all posts")
+        x = _utc_naive(rows["window"])
+        ax.plot(x, rows["negative"], lw=1, label="negative")
+        ax.plot(x, rows["volume"], lw=0.8, color="grey", alpha=0.5, label="all posts")
         hits = [s for s in spikes if s.group == group]
-        ax.scatter([s.window for s in hits], [s.observed for s in hits], color="red", zorder=3, label="spike")
+        hit_x = _utc_naive(pd.Series([s.window for s in hits]))
+        ax.scatter(hit_x, [s.observed for s in hits], color="red", zorder=3, label="spike")
         ax.set_ylabel(str(group)[:18])
     axes[0, 0].legend(loc="upper left", fontsize=8)
-    axes[0, 0].set_title("negative posts per window (red: spikes)")
+    axes[0, 0].set_title("negative posts per window (red: spikes; times in UTC)")
     fig.autofmt_xdate()
     return _save(fig, path)
 
