@@ -54,3 +54,28 @@ def publish(stage: Path, out: Path) -> None:
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)  # os.replace cannot replace a non-empty folder
         os.replace(item, target)
+
+
+@contextmanager
+def filled_once(final: Path) -> Iterator[Path]:
+    """Yield a private staging folder beside ``final``; on success it becomes ``final`` by one rename.
+
+    Several processes may fill the same cache entry at once (``nlpops serve --workers 2`` starting):
+    each writes its own folder, the first rename wins and the others are dropped (same content), so
+    no reader ever sees a half-written ``final`` and no writer trips over another's files.
+
+    Args:
+        final: The folder to create.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    try:
+        yield stage
+        stage.chmod(0o755)
+        try:
+            stage.rename(final)
+        except OSError:
+            if not final.is_dir():  # not lost to another writer: a real error
+                raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

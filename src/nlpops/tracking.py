@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from nlpops.models.base import META_FILE, TextClassifier, load_model_dir, predicted_labels
+from nlpops.outputs import filled_once
 from nlpops.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -164,10 +164,8 @@ def download_model(uri: str, cache_dir: Path | None = None) -> tuple[Path, str |
     version = resolve_version(uri)
     cache = Path(cache_dir or get_settings().model_cache_dir) / _cache_key(uri, version)
     if not cache.exists():
-        tmp = cache.with_suffix(".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(tmp))
-        tmp.rename(cache)  # complete or absent: never half-written
+        with filled_once(cache) as stage:  # complete or absent: never half-written
+            mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(stage))
     return cache, version
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -10,6 +12,7 @@ import pandas as pd
 import pytest
 
 from nlpops.models import build_model
+from nlpops.outputs import filled_once
 from nlpops.tracking import (
     load_estimator,
     log_model,
@@ -99,3 +102,43 @@ def test_unknown_registered_model_fails_clearly(mlflow_store: str) -> None:
     setup_tracking()
     with pytest.raises(Exception, match="nope"):
         load_estimator("models:/nope@champion")
+
+
+def _load_after(barrier: Any, uri: str, queue: Any) -> None:
+    barrier.wait()
+    try:
+        queue.put(load_estimator(uri).model.predict(["great flight"])[0])
+    except Exception as err:  # reported to the parent, which asserts
+        queue.put(repr(err))
+
+
+def test_processes_downloading_one_model_at_once_all_load_it(
+    mlflow_store: str, tmp_path: Path, tiny_data
+) -> None:
+    # `nlpops serve --workers 2`: the workers fill the same cache entry at the same moment
+    texts, labels = tiny_data
+    setup_tracking("t")
+    uri, _, model = _logged(tmp_path, texts, labels)
+    ctx = multiprocessing.get_context("fork")
+    barrier, queue = ctx.Barrier(4), ctx.Queue()
+    procs = [ctx.Process(target=_load_after, args=(barrier, uri, queue)) for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(30)
+    assert results == [model.predict(["great flight"])[0]] * 4
+    cache = tmp_path / "cache"
+    assert [p.name for p in cache.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_filled_once_keeps_the_first_writer(tmp_path: Path) -> None:
+    final = tmp_path / "entry"
+    with filled_once(final) as first, filled_once(final) as second:
+        (first / "who").write_text("first")
+        (second / "who").write_text("second")
+    assert (final / "who").read_text() == "second"  # the inner block finished (renamed) first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry"]
+    with pytest.raises(ValueError), filled_once(tmp_path / "failed"):
+        raise ValueError("half-way")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry"]

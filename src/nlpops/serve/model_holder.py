@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from nlpops.models.base import load_model_dir
+from nlpops.outputs import filled_once
 from nlpops.tracking import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -148,13 +149,11 @@ class ModelHolder:
         if folder is None:
             return
         try:
-            tmp = folder.with_suffix(".tmp")
-            shutil.rmtree(tmp, ignore_errors=True)
-            loaded.model.save(tmp / "model")
-            info = {k: v for k, v in asdict(loaded).items() if k != "model"}
-            (tmp / "info.json").write_text(json.dumps(info))
-            shutil.rmtree(folder, ignore_errors=True)
-            tmp.rename(folder)
+            shutil.rmtree(folder, ignore_errors=True)  # an older model's copy
+            with filled_once(folder) as stage:
+                loaded.model.save(stage / "model")
+                info = {k: v for k, v in asdict(loaded).items() if k != "model"}
+                (stage / "info.json").write_text(json.dumps(info))
         except Exception:
             log.warning("could not cache the model in %s", folder, exc_info=True)
 
