@@ -65,11 +65,14 @@ def test_train_then_use_the_champion(mlflow_store: str, tiny_config: Path, tmp_p
     [
         (["import-doccano", "{tmp}/missing.jsonl", "--out", "{tmp}/o.spacy"], "no such file"),
         (["import-doccano", "{tmp}/empty.jsonl", "--out", "{tmp}/o.spacy"], "no annotated texts"),
-        (["import-doccano", "{tmp}/wrong.jsonl", "--out", "{tmp}/o.spacy"], "line 1: not JSON"),
+        (["import-doccano", "{tmp}/wrong.jsonl", "--out", "{tmp}/o.spacy"], "line 1: malformed JSON"),
         (["build-ruler", "{tmp}/wrong.jsonl", "--out", "{tmp}/p.jsonl"], "cannot tell the label"),
         (["evaluate", "--model", "{tmp}/nowhere", "--data", "{tmp}/empty.jsonl"], "no annotated texts"),
         (["evaluate", "--model", "{tmp}/nowhere", "--data", "{tmp}/ok.jsonl"], "no such model folder"),
-        (["extract", "{tmp}/wrong.jsonl", "--model", "{tmp}", "--out", "{tmp}/s.csv"], "not JSON lines"),
+        (
+            ["extract", "{tmp}/wrong.jsonl", "--model", "{tmp}", "--out", "{tmp}/s.csv"],
+            "line 1: malformed JSON",
+        ),
         (["report", "{tmp}/missing.csv", "--out", "{tmp}/r"], "no such file"),
         (["train", "{tmp}/missing.yaml"], "config file not found"),
     ],

@@ -66,7 +66,7 @@ def test_duplicates_keep_the_corrected_copy() -> None:
     ("content", "needle"),
     [
         ("", "no annotated texts"),
-        ("not json\n", "line 1: not JSON"),
+        ("not json\n", "line 1: malformed JSON"),
         ('{"id": 1}\n', "line 1: expected an object with a 'text'"),
         ('{"text": "abc", "label": [[0, 9, "DB"]]}\n', "outside the text"),
         ('{"text": "abc", "label": [[0, 2, "SKILL"]]}\n', "unknown label 'SKILL'"),

@@ -182,3 +182,57 @@ def test_emoji_step_pre_check_never_changes_the_result(text: str) -> None:
     _, step = build_step("emoji")
     out, n = emojis._EMOTICON.subn(lambda m: emojis._emoticon_words(m, "en"), text)
     assert step.transform([text]) == [emojis.squash(out) if n else text]
+
+
+_PIECES = ["@bob", "http://x.co/a.", "www.a.com", "bit.ly/x", "&amp;", ":)", ":-(", "<3", "xD", "Hello",
+           "don't", "idk", "u", "!!!", "sooo", "😀", "Été", "#tag", "42", "3.5", ",", "...", ".", "..", "a.",
+           ".b", "l'ami", "qu'il", "ΟΔΟΣ", "co-op", "x@y", "&nbsp;", "N'est", "café", "cafÃ©", "!?", "-->",
+           "—"]  # fmt: skip
+_SEPS = [" ", "  ", "\n", "\t", "\u00a0", " \u2009", "\x1c", ""]
+
+
+def _step_by_step(pipe: object, texts: list[str]) -> list[list[str]]:
+    """The tokens of each text, running the steps in turn (whitespace left by a step that empties a
+    token, such as accents stripping a lone combining mark, is not a token)."""
+    out = texts
+    for _, step in pipe.steps:  # type: ignore[attr-defined]
+        out = step.transform(out)
+    return [text.split() for text in out]
+
+
+def _tokens(pipe: object, texts: list[str]) -> list[list[str]]:
+    out = pipe.transform(texts)  # type: ignore[attr-defined]
+    assert all(text == " ".join(text.split()) for text in out)  # single spaces, no empty token
+    return [text.split() for text in out]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    words=st.lists(st.sampled_from(_PIECES), max_size=10),
+    seps=st.lists(st.sampled_from(_SEPS), min_size=10, max_size=10),
+    recipe=st.sampled_from(sorted(set(RECIPES) - {"none"})),  # "none" does not tokenise
+)
+def test_chunked_recipes_equal_running_the_steps_in_turn(
+    words: list[str], seps: list[str], recipe: str
+) -> None:
+    # transform runs the chunk-local tail of a recipe once per whitespace chunk, from a cache
+    text = "".join(w + s for w, s in zip(words, seps, strict=False))
+    pipe = build_preprocessor(recipe, "fr" if recipe.startswith("fr") else "en")
+    texts = [text, text.upper(), "a. " + text, text]  # the second copy is served from the cache
+    assert _tokens(pipe, texts) == _step_by_step(pipe, texts)
+
+
+@FAST
+@given(text=st.text(max_size=60))
+def test_chunked_recipes_equal_the_steps_on_any_text(text: str) -> None:
+    for recipe in ("minimal", "tweet", "fr_lemma"):
+        pipe = build_preprocessor(recipe, "fr" if recipe == "fr_lemma" else "en")
+        assert _tokens(pipe, [text]) == _step_by_step(pipe, [text])
+
+
+def test_chunk_cache_follows_set_params() -> None:
+    pipe = build_preprocessor("minimal")
+    assert pipe.transform(["Running dogs"]) == ["running dogs"]
+    pipe.set_params(recipe="stem")
+    assert pipe.transform(["Running dogs"]) == ["run dog"]
+    assert "_chunk_outputs" not in pickle.loads(pickle.dumps(pipe)).__dict__

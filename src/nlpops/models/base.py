@@ -192,6 +192,13 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return model
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64, so that each row sums to 1 exactly enough for the contract."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return np.asarray(z / z.sum(axis=1, keepdims=True))
+
+
 def predicted_labels(model: Any, proba: np.ndarray) -> np.ndarray:
     """A model's labels (as str) for rows of ``proba``: its own decision rule (a tuned threshold)
     when it is an nlpops model, else the most probable class (any object with ``classes_``)."""

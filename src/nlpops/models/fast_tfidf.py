@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 # Bounded memory on an open-ended stream: the word cache is emptied when it reaches this size.
-CACHE_WORDS = 500_000
+CACHE_WORDS = 100_000  # ≈ 30 MB per vectorizer
 WHITESPACE_TOKENS = r"(?u)\S+"  # findall of this equals str.split()
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from nlpops.models.base import TextClassifier
+from nlpops.models.base import TextClassifier, softmax
 from nlpops.models.classical import build_text_preprocessor
 
 LABEL_SETS = ({"negative", "positive"}, {"negative", "neutral", "positive"})
@@ -38,11 +38,6 @@ def compound_scores(texts: list[str]) -> np.ndarray:
     """VADER's compound score of each text, in [-1, 1]."""
     analyzer = _analyzer()
     return np.array([analyzer.polarity_scores(t)["compound"] for t in texts], dtype=float)
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return np.asarray(z / z.sum(axis=1, keepdims=True))
 
 
 class VaderClassifier(TextClassifier):
@@ -100,4 +95,4 @@ class VaderClassifier(TextClassifier):
             return np.column_stack([1.0 - p_pos, p_pos])
         # classes_ is sorted: negative, neutral, positive
         logits = np.column_stack([-c, 2 * self.neutral_band - np.abs(c), c])
-        return _softmax(logits / self.temperature)
+        return softmax(logits / self.temperature)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from nlpops.data.jsonl import read_jsonl
 from nlpops.skills.patterns import LABELS
 
 if TYPE_CHECKING:
@@ -22,10 +23,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if path.name.lower().removesuffix(".gz").endswith((".jsonl", ".json")):
-        try:
-            return pd.read_json(path, lines=True)
-        except ValueError as exc:
-            raise ValueError(f"{path}: not JSON lines ({exc})") from exc
+        return read_jsonl(path)
     try:
         return pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

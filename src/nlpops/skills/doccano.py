@@ -7,14 +7,12 @@ keeps one annotation per distinct text, preferring a reviewed (corrected) one.
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nlpops.data.jsonl import iter_records
 from nlpops.skills.patterns import LABELS
 
 if TYPE_CHECKING:
@@ -65,11 +63,6 @@ class ImportReport:
         return sum(not i.action.startswith("fixed") for i in self.issues)
 
 
-def _open(path: Path) -> Any:
-    opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
-    return opener(path, "rt", encoding="utf-8")
-
-
 def _parse_spans(raw: Any, where: str, text: str) -> tuple[SpanT, ...]:
     if not isinstance(raw, list):
         raise ValueError(f"{where}: 'label' must be a list of [start, end, label]")
@@ -92,25 +85,18 @@ def read_doccano(path: Path, span_key: str = "label") -> list[Record]:
     """Read a doccano JSONL export (``{"id", "text", "label": [[start, end, TAG], ...]}``), gzip or plain.
 
     Raises:
-        ValueError: a line that is not JSON, lacks ``text``, or has a bad span (file and line named).
+        ValueError: a line that is not a JSON object, lacks ``text``, or has a bad span (file and line named).
     """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     records = []
-    with _open(path) as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path}: line {number}"
-            try:
-                item = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise ValueError(f"{where}: not JSON ({exc})") from exc
-            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                raise ValueError(f"{where}: expected an object with a 'text' string")
-            raw = item.get(span_key, item.get("entities", item.get("ents", [])))
-            spans = _parse_spans(raw, where, item["text"])
-            records.append(Record(item["text"], spans, str(item.get("id", number)), number))
+    for number, item in iter_records(path):
+        where = f"{path}: line {number}"
+        if not isinstance(item.get("text"), str):
+            raise ValueError(f"{where}: expected an object with a 'text' string")
+        raw = item.get(span_key, item.get("entities", item.get("ents", [])))
+        spans = _parse_spans(raw, where, item["text"])
+        records.append(Record(item["text"], spans, str(item.get("id", number)), number))
     if not records:
         raise ValueError(f"{path}: no annotated texts in the file")
     return records

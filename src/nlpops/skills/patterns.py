@@ -18,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from nlpops.data.jsonl import iter_records
+
 LABELS = ("PROG_LANG", "DB", "PLATFORM", "FRAMEWORKS")
 # Which list file feeds which label (matched on the file name, as in the seed project's data/ folder).
 LIST_LABELS = {
@@ -183,19 +185,11 @@ def write_patterns(patterns: list[dict[str, Any]], out: Path) -> Path:
 
 def read_patterns(path: Path) -> list[dict[str, Any]]:
     """Read EntityRuler patterns (JSONL, gzip or plain), checking each line's shape."""
-    opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
     patterns = []
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: line {number}: not JSON ({exc.msg})") from exc
-            if not isinstance(item, dict) or "label" not in item or "pattern" not in item:
-                raise ValueError(f"{path}: line {number}: a pattern needs 'label' and 'pattern'")
-            patterns.append(item)
+    for number, item in iter_records(path):
+        if "label" not in item or "pattern" not in item:
+            raise ValueError(f"{path}: line {number}: a pattern needs 'label' and 'pattern'")
+        patterns.append(item)
     if not patterns:
         raise ValueError(f"{path}: no patterns in the file")
     return patterns

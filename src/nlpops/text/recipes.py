@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import Any
 
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -36,6 +38,55 @@ RECIPES: dict[str, list[StepSpec]] = {
     "fr_lemma": [*_FR_WORDS, "lemma", "accents"],
     "fr_stem": [*_FR_WORDS, "stem", "accents"],
 }
+
+
+# Steps whose output on a text is their outputs on its whitespace chunks, joined by whitespace: none of
+# their patterns reaches across whitespace. Not "unicode": its mojibake repair is all or nothing per text.
+CHUNK_LOCAL = frozenset(
+    {"html", "urls", "mentions", "hashtags", "numbers", "emoji", "elongation", "slang", "lower",
+     "tokenize", "stopwords", "stem", "lemma", "elision", "accents"}
+)  # fmt: skip
+CHUNK_CACHE_SIZE = 100_000
+_SEPARATORS = re.compile(r"[\x1c-\x1f]")  # whitespace to str.split, not to the tokenizer
+
+
+def _chunk_local_start(names: list[str]) -> int | None:
+    """Where the chunk-local steps that end a recipe begin, if they include the tokenizer."""
+    start = len(names)
+    while start and names[start - 1] in CHUNK_LOCAL:
+        start -= 1
+    return start if "tokenize" in names[start:] else None
+
+
+def _apply(steps: list[TextStep], text: str) -> str:
+    """The steps on one text, its tokens joined by single spaces (a step after the tokenizer, such
+    as accent folding on a lone combining mark, may empty a token)."""
+    for step in steps:
+        text = step.apply(text)
+    return " ".join(text.split())
+
+
+def _by_chunks(steps: list[TextStep], text: str, cache: dict[str, str]) -> str:
+    """The steps' output on ``text``, from their (cached) outputs on its whitespace chunks.
+
+    The steps include the tokenizer, so their output is tokens joined by spaces, and the tokens of a
+    text are those of its chunks, except an ellipsis across whitespace (``"a. ..."``), whose text is
+    then run whole.
+    """
+    if _SEPARATORS.search(text):
+        return _apply(steps, text)
+    parts = []
+    for chunk in text.split():
+        out = cache.get(chunk)
+        if out is None:
+            if len(cache) >= CHUNK_CACHE_SIZE:
+                cache.clear()
+            out = cache[chunk] = _apply(steps, chunk)
+        if out:
+            parts.append(out)
+    if any(a[-1] == "." and b[0] == "." for a, b in pairwise(parts)):
+        return _apply(steps, text)
+    return " ".join(parts)
 
 
 def _resolve(recipe: str | list[StepSpec]) -> list[StepSpec]:
@@ -90,6 +141,10 @@ class TextPipeline(TransformerMixin, BaseEstimator):
     def transform(self, texts: str | Iterable[Any]) -> list[str]:
         """Clean texts.
 
+        When the recipe ends with chunk-local steps that include the tokenizer (every named recipe
+        does), those run once per distinct whitespace chunk (cached) instead of once per text: same
+        output, several times faster on tweets, whose chunks repeat.
+
         Args:
             texts (str | Iterable[Any]): one text, a list, an array or a pandas Series.
 
@@ -97,14 +152,32 @@ class TextPipeline(TransformerMixin, BaseEstimator):
             list[str]: one cleaned text per input.
         """
         out = as_texts(texts)
-        for _, step in self.steps:
+        pairs = self.steps
+        start = _chunk_local_start([name for name, _ in pairs])
+        steps = [step for _, step in pairs]
+        for step in steps if start is None else steps[:start]:
             out = step.transform(out)
-        return out
+        if start is None:
+            return out
+        tail = steps[start:]
+        for step in tail:
+            step.fit(None)  # checks the parameters, as transform would
+        cache = self._chunk_cache()
+        return [_by_chunks(tail, text, cache) for text in out]
+
+    def _chunk_cache(self) -> dict[str, str]:
+        """This recipe's chunk → output cache (a new one when ``set_params`` changed the recipe)."""
+        key = (repr(self.recipe), self.lang)
+        cached = self.__dict__.get("_chunk_outputs")
+        if cached is None or cached[0] != key:
+            cached = self.__dict__["_chunk_outputs"] = (key, {})
+        return cached[1]
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the parameters only; the steps are rebuilt on first use."""
         state: dict[str, Any] = dict(super().__getstate__())  # a copy: never mutate self
         state.pop("_steps_cache", None)
+        state.pop("_chunk_outputs", None)
         return state
 
     def __sklearn_is_fitted__(self) -> bool:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
-from nlpops.models.base import TextClassifier
+from nlpops.models.base import TextClassifier, softmax
 from nlpops.models.classical import build_text_preprocessor
 from nlpops.models.deep.nets import ARCHS, build_net
 from nlpops.models.deep.trainer import (
@@ -43,13 +43,6 @@ WEIGHTS_FILE = "weights.pt"
 STATE_JSON = "deep_state.json"
 EMBEDDINGS = ("random", *TRAINED, "pretrained")
 PREDICT_BATCH = 1024  # inference batches: no gradients kept, so larger batches are cheap
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax in float64, so that each row sums to 1 exactly enough for the contract."""
-    z = np.asarray(logits, dtype=np.float64)
-    z = np.exp(z - z.max(axis=1, keepdims=True))
-    return np.asarray(z / z.sum(axis=1, keepdims=True))
 
 
 class TorchTextClassifier(TextClassifier):
@@ -183,9 +176,6 @@ class TorchTextClassifier(TextClassifier):
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
 
-    def _threads(self) -> int | None:
-        return resolve_threads(self.num_threads)
-
     def _split(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the training part and of the stratified early-stopping part."""
         idx = np.arange(len(y))
@@ -233,7 +223,7 @@ class TorchTextClassifier(TextClassifier):
 
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
         self._check_params()
-        with torch_threads(self._threads()):
+        with torch_threads(resolve_threads(self.num_threads)):
             torch.manual_seed(self.seed)  # initialisation and dropout
             self.preprocessor_ = build_text_preprocessor(self.recipe, self.lang).fit(texts)
             tokens = tokenize(self.preprocessor_, texts)
@@ -255,7 +245,7 @@ class TorchTextClassifier(TextClassifier):
 
     # --- prediction ---------------------------------------------------------------------------
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        with torch_threads(self._threads()):
+        with torch_threads(resolve_threads(self.num_threads)):
             seqs = self.vocab_.encode(tokenize(self.preprocessor_, texts), self.max_len)
             device = next(self.net_.parameters()).device
             return softmax(predict_logits(self.net_, seqs, PREDICT_BATCH, device))

@@ -21,9 +21,8 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
-from nlpops.models.base import TextClassifier
+from nlpops.models.base import TextClassifier, softmax
 from nlpops.models.classical import build_text_preprocessor
-from nlpops.models.deep.estimator import softmax
 from nlpops.models.deep.trainer import loss_weights, resolve_device, resolve_threads, torch_threads
 from nlpops.models.hf.checkpoints import resolve_checkpoint
 from nlpops.models.hf.finetune import FineTuneConfig, fine_tune, window_logits
