@@ -103,7 +103,8 @@ def test_top_terms_are_those_of_the_spike() -> None:
 def test_term_ids_count_as_scikit_learn_does() -> None:
     from sklearn.feature_extraction.text import CountVectorizer
 
-    texts = ["Lost my LUGGAGE again!! #fail", "the gate agent was rude", "", "42 :) ok", "Été à Paris #fail"]
+    texts = ["Lost my LUGGAGE again!! #fail", "the gate agent was rude", "", "42 :) ok", "Été à Paris #fail",
+             "tab\tsep\nnew\x1cline  don't-stop #a#b x.y.z", "Lost my luggage"]  # fmt: skip
     ids, starts, terms = term_ids(texts)
     vec = CountVectorizer(stop_words="english", token_pattern=r"(?u)#?\b[^\W\d_]{2,}\b")
     expected = vec.fit_transform(texts).toarray()

@@ -150,10 +150,11 @@ class SplitWordTfidf(_FastTfidf):
         indices: list[int] = []
         lengths: list[int] = []
         for doc in documents:
-            tokens = self.decode(doc).split()
-            found = [get(t) for t in tokens] if low == 1 else []
-            for n in range(max(low, 2), high + 1):
-                found += [get(" ".join(tokens[i : i + n])) for i in range(len(tokens) - n + 1)]
+            tokens = (doc if isinstance(doc, str) else self.decode(doc)).split()
+            found = list(map(get, tokens)) if low == 1 else []
+            for n in range(max(low, 2), high + 1):  # n-grams as scikit-learn joins them
+                windows = zip(*(tokens[k:] for k in range(n)), strict=False)  # shorter tails end it
+                found += map(get, map(" ".join, windows))
             known = [f for f in found if f is not None]
             indices += known
             lengths.append(len(known))

@@ -123,17 +123,19 @@ def term_ids(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     would count them: ``(ids, starts, terms)``, text ``i``'s term ids being ``ids[starts[i]:starts[i+1]]``
     and ``terms`` sorted, so that ties rank alphabetically.
     """
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as STOP
 
     vocab: dict[str, int] = {}
     ids: list[int] = []
     starts = [0]
+    by_chunk: dict[str, list[int]] = {}  # the pattern never spans whitespace: each chunk once
     for text in texts:
-        ids += [
-            vocab.setdefault(t, len(vocab))
-            for t in _TERM.findall(text.lower())
-            if t not in ENGLISH_STOP_WORDS
-        ]
+        for chunk in text.lower().split():
+            found = by_chunk.get(chunk)
+            if found is None:
+                words = _TERM.findall(chunk)
+                found = by_chunk[chunk] = [vocab.setdefault(w, len(vocab)) for w in words if w not in STOP]
+            ids += found
         starts.append(len(ids))
     terms = np.array(sorted(vocab), dtype=object)
     rank = np.empty(len(vocab), dtype=np.int64)
