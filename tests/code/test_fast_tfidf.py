@@ -89,11 +89,10 @@ def test_word_settings_the_split_cannot_reproduce_fall_back(monkeypatch: pytest.
 
 
 def test_cache_holds_each_word_once_and_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    _, cached = _pair()
+    monkeypatch.setattr(fast_tfidf, "CACHE_WORDS", 3)  # the memo takes its size when first used
+    reference, cached = _pair()
     cached.transform(["late late flight", "late crew"])
     assert set(cached.__dict__["_word_cache"]) == {"late", "flight", "crew"}
-    monkeypatch.setattr(fast_tfidf, "CACHE_WORDS", 3)
-    reference, _ = _pair()
     _same(reference.transform(["new words here"]), cached.transform(["new words here"]))
     assert set(cached.__dict__["_word_cache"]) == {"new", "words", "here"}
 
@@ -118,3 +117,13 @@ def test_errors_match_scikit_learn() -> None:
     _, cached = _pair()
     with pytest.raises(ValueError, match="string object received"):
         cached.transform("one string")
+
+
+def test_bounded_memo_computes_once_and_empties_when_full() -> None:
+    from nlpops.memo import BoundedMemo
+
+    calls: list[str] = []
+    memo = BoundedMemo(lambda key: calls.append(key) or key.upper(), size=2)
+    assert [memo["a"], memo["b"], memo["a"]] == ["A", "B", "A"]
+    assert calls == ["a", "b"]
+    assert memo["c"] == "C" and dict(memo) == {"c": "C"}

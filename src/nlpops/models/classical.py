@@ -18,9 +18,6 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from nlpops.models.base import TextClassifier
 from nlpops.models.fast_tfidf import WHITESPACE_TOKENS, SplitWordTfidf, WordCachedCharTfidf
 
-# The preprocessor returns space-joined tokens: split on spaces only, keep ":)" and "!".
-TOKEN_PATTERN = WHITESPACE_TOKENS
-
 
 def build_text_preprocessor(recipe: str | list[Any], lang: str) -> Any:
     """The ``nlpops.text`` preprocessor for ``recipe`` (imported late: spaCy is heavy).
@@ -47,7 +44,7 @@ def word_tfidf(ngram_max: int, min_df: int | float, max_features: int | None, su
     """A word 1..``ngram_max``-gram TF-IDF vectorizer over preprocessed tokens."""
     return SplitWordTfidf(
         analyzer="word",
-        token_pattern=TOKEN_PATTERN,
+        token_pattern=WHITESPACE_TOKENS,  # the recipe joins its tokens with spaces: keep ":)" and "!"
         lowercase=False,  # casing is the recipe's decision
         ngram_range=(1, ngram_max),
         min_df=min_df,

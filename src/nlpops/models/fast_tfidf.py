@@ -23,7 +23,9 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-# Bounded memory on an open-ended stream: the word cache is emptied when it reaches this size.
+from nlpops.memo import BoundedMemo
+
+# Bounded memory on an open-ended stream: the word memo is emptied when it reaches this size.
 CACHE_WORDS = 100_000  # ≈ 30 MB per vectorizer
 WHITESPACE_TOKENS = r"(?u)\S+"  # findall of this equals str.split()
 
@@ -83,18 +85,6 @@ class _FastTfidf(TfidfVectorizer):
         return counts
 
 
-class _WordCache(dict[str, np.ndarray]):
-    """word -> feature indices; a missing word is computed once by ``compute``."""
-
-    def __init__(self, compute: Any) -> None:
-        super().__init__()
-        self.compute = compute
-
-    def __missing__(self, word: str) -> np.ndarray:
-        indices = self[word] = self.compute(word)
-        return indices
-
-
 class WordCachedCharTfidf(_FastTfidf):
     """``TfidfVectorizer(analyzer="char_wb")`` with a per-word cache in ``transform``."""
 
@@ -103,10 +93,10 @@ class WordCachedCharTfidf(_FastTfidf):
 
     def _counts(self, documents: Iterable[Any]) -> sparse.csr_matrix:
         """The n-gram count matrix, built from the cached indices of each word."""
-        cache = self.__dict__.get("_word_cache")
-        if cache is None or len(cache) >= CACHE_WORDS:
-            cache = self.__dict__["_word_cache"] = _WordCache(self._word_indices)
-        lookup = cache.__getitem__
+        memo = self.__dict__.get("_word_cache")
+        if memo is None:
+            memo = self.__dict__["_word_cache"] = BoundedMemo(self._word_indices, CACHE_WORDS)
+        lookup = memo.__getitem__
         pieces: list[np.ndarray] = []  # one index array per word, documents one after the other
         n_words: list[int] = []
         for doc in documents:

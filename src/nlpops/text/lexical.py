@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
+from nlpops.memo import BoundedMemo
 from nlpops.text.base import LANGS, TextStep, check_choice
 
 NEGATIONS: dict[str, frozenset[str]] = {
@@ -26,9 +28,8 @@ NEGATIONS: dict[str, frozenset[str]] = {
 _SPACE_SPLIT = re.compile(r"([^\S\x1c-\x1f]+)")  # the `regex` module's \s, as NLTK uses
 _SPACES = re.compile(r"[^\S\x1c-\x1f]+")
 _DOTS_ACROSS_SPACE = re.compile(r"\.[^\S\x1c-\x1f]+\.")
-_SEPARATORS = re.compile(r"[\x1c-\x1f]")
+SEPARATORS = re.compile(r"[\x1c-\x1f]")  # whitespace to str.split, not to NLTK
 CHUNK_CACHE_SIZE = 100_000  # ≈ 20 MB; tweets repeat most of their chunks well within that
-_CHUNK_CACHE: dict[str, tuple[str, ...]] = {}  # whitespace chunk -> its tokens
 _FINAL_PUNCT = frozenset(",!?.")
 _WORD = re.compile(r"(?<![\w'’])[\w'’]+(?![\w'’])")
 _STEMMER_LANG = {"en": "english", "fr": "french"}
@@ -71,19 +72,20 @@ def _nltk_tokens(text: str) -> list[str]:
 
 
 def _chunk_tokens(chunk: str) -> tuple[str, ...]:
-    """The tokens of one whitespace chunk, from the cache or computed and cached."""
-    tokens = _CHUNK_CACHE.get(chunk)
-    if tokens is None:
-        if chunk.isalpha():
-            tokens = (chunk,)
-        elif chunk[-1:] in _FINAL_PUNCT and chunk[:-1].isalpha():
-            tokens = (chunk[:-1], chunk[-1])
-        else:
-            tokens = tuple(_nltk_tokens(chunk)) if chunk else ()
-        if len(_CHUNK_CACHE) >= CHUNK_CACHE_SIZE:  # bounded memory on an open-ended stream
-            _CHUNK_CACHE.clear()
-        _CHUNK_CACHE[chunk] = tokens
-    return tokens
+    """The tokens of one whitespace chunk (memoised in ``_CHUNK_TOKENS``)."""
+    if chunk.isalpha():
+        return (chunk,)
+    if chunk[-1:] in _FINAL_PUNCT and chunk[:-1].isalpha():
+        return (chunk[:-1], chunk[-1])
+    return tuple(_nltk_tokens(chunk)) if chunk else ()
+
+
+_CHUNK_TOKENS: BoundedMemo[str, tuple[str, ...]] = BoundedMemo(_chunk_tokens, CHUNK_CACHE_SIZE)
+
+
+def _group_tokens(group: list[str]) -> Sequence[str]:
+    """The tokens of one chunk, or of chunks (with their whitespace) that dots join."""
+    return _CHUNK_TOKENS[group[0]] if len(group) == 1 else _nltk_tokens("".join(group))
 
 
 def _tokenize_groups(text: str) -> list[str]:
@@ -99,10 +101,10 @@ def _tokenize_groups(text: str) -> list[str]:
             group += (parts[i - 1], chunk)
             continue
         if group:
-            tokens += _chunk_tokens(group[0]) if len(group) == 1 else _nltk_tokens("".join(group))
+            tokens += _group_tokens(group)
         group = [chunk]
     if group:
-        tokens += _chunk_tokens(group[0]) if len(group) == 1 else _nltk_tokens("".join(group))
+        tokens += _group_tokens(group)
     return tokens
 
 
@@ -125,12 +127,11 @@ def tokenize(text: str) -> list[str]:
     if _DOTS_ACROSS_SPACE.search(text):
         return _tokenize_groups(text)
     # str.split's whitespace is NLTK's plus the \x1c-\x1f separators
-    chunks = _SPACES.split(text) if _SEPARATORS.search(text) else text.split()
-    cache = _CHUNK_CACHE
+    chunks = _SPACES.split(text) if SEPARATORS.search(text) else text.split()
+    memo = _CHUNK_TOKENS
     tokens: list[str] = []
     for chunk in chunks:
-        found = cache.get(chunk)
-        tokens += found if found is not None else _chunk_tokens(chunk)
+        tokens += memo[chunk]
     return tokens
 
 

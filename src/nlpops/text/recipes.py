@@ -7,13 +7,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from nlpops.memo import BoundedMemo
 from nlpops.text.base import LANGS, TextStep, as_texts, check_choice
+from nlpops.text.lexical import SEPARATORS
 from nlpops.text.steps import StepSpec, build_step
 
 _MINIMAL: list[StepSpec] = ["html", "unicode", "urls", "mentions", "lower", "tokenize"]
@@ -46,7 +48,6 @@ CHUNK_LOCAL = frozenset(
      "tokenize", "stopwords", "stem", "lemma", "elision", "accents"}
 )  # fmt: skip
 CHUNK_CACHE_SIZE = 100_000
-_SEPARATORS = re.compile(r"[\x1c-\x1f]")  # whitespace to str.split, not to the tokenizer
 
 
 def _chunk_local_start(names: list[str]) -> int | None:
@@ -65,25 +66,16 @@ def _apply(steps: list[TextStep], text: str) -> str:
     return " ".join(text.split())
 
 
-def _by_chunks(steps: list[TextStep], text: str, cache: dict[str, str]) -> str:
-    """The steps' output on ``text``, from their (cached) outputs on its whitespace chunks.
+def _by_chunks(steps: list[TextStep], text: str, memo: BoundedMemo[str, str]) -> str:
+    """The steps' output on ``text``, from their (memoised) outputs on its whitespace chunks.
 
     The steps include the tokenizer, so their output is tokens joined by spaces, and the tokens of a
     text are those of its chunks, except an ellipsis across whitespace (``"a. ..."``), whose text is
     then run whole.
     """
-    if _SEPARATORS.search(text):
+    if SEPARATORS.search(text):
         return _apply(steps, text)
-    parts = []
-    for chunk in text.split():
-        out = cache.get(chunk)
-        if out is None:
-            if len(cache) >= CHUNK_CACHE_SIZE:
-                cache.clear()
-            out = cache[chunk] = _apply(steps, chunk)
-        if out:
-            parts.append(out)
-    joined = " ".join(parts)
+    joined = " ".join(filter(None, map(memo.__getitem__, text.split())))
     # dots on both sides of a chunk boundary may be one ellipsis token: run the text whole then
     # (". ." inside one chunk's output is rare and only costs the same fallback)
     return joined if ". ." not in joined else _apply(steps, text)
@@ -162,15 +154,16 @@ class TextPipeline(TransformerMixin, BaseEstimator):
         tail = steps[start:]
         for step in tail:
             step.fit(None)  # checks the parameters, as transform would
-        cache = self._chunk_cache()
-        return [_by_chunks(tail, text, cache) for text in out]
+        memo = self._chunk_memo(tail)
+        return [_by_chunks(tail, text, memo) for text in out]
 
-    def _chunk_cache(self) -> dict[str, str]:
-        """This recipe's chunk → output cache (a new one when ``set_params`` changed the recipe)."""
+    def _chunk_memo(self, tail: list[TextStep]) -> BoundedMemo[str, str]:
+        """This recipe's chunk → output memo (a new one when ``set_params`` changed the recipe)."""
         key = (repr(self.recipe), self.lang)
         cached = self.__dict__.get("_chunk_outputs")
         if cached is None or cached[0] != key:
-            cached = self.__dict__["_chunk_outputs"] = (key, {})
+            memo = BoundedMemo(partial(_apply, tail), CHUNK_CACHE_SIZE)
+            cached = self.__dict__["_chunk_outputs"] = (key, memo)
         return cached[1]
 
     def __getstate__(self) -> dict[str, Any]:

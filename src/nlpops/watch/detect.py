@@ -194,12 +194,17 @@ class _GroupTerms:
         )
 
 
-def _spike_rows(
-    spike: Spike, index: pd.DatetimeIndex, freq: pd.Timedelta, baseline_windows: int, max_texts: int
-) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Row ranges of a spike's posts (the latest ``max_texts``) and of its baseline's."""
+def _spike_bounds(
+    spike: Spike, index: pd.DatetimeIndex, freq: pd.Timedelta, baseline_windows: int
+) -> tuple[int, int, int]:
+    """Rows ``lo:mid`` are the spike's baseline windows, ``mid:hi`` its own window."""
     start = pd.Timestamp(spike.window)
     lo, mid, hi = (int(index.searchsorted(t)) for t in (start - baseline_windows * freq, start, start + freq))
+    return lo, mid, hi
+
+
+def _compared(lo: int, mid: int, hi: int, max_texts: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The rows whose terms are compared: the latest ``max_texts`` of the spike and of its baseline."""
     return (max(mid, hi - max_texts), hi), (max(lo, mid - max_texts), mid)
 
 
@@ -221,17 +226,16 @@ def describe_spikes(
     for group, group_spikes in _spikes_by_group(spikes).items():
         rows = by_group.get(group, negatives.iloc[:0])
         index = pd.DatetimeIndex(rows["time"])
-        spans = [_spike_rows(s, index, freq, baseline_windows, max_texts) for s in group_spikes]
-        texts = rows["text"].tolist()
-        terms = _GroupTerms.build(texts, [r for pair in spans for r in pair])
-        for spike, (inside, before) in zip(group_spikes, spans, strict=True):
+        bounds = [_spike_bounds(s, index, freq, baseline_windows) for s in group_spikes]
+        compared = [_compared(*b, max_texts) for b in bounds]
+        terms = _GroupTerms.build(rows["text"].tolist(), [r for pair in compared for r in pair])
+        for spike, (_, mid, hi), (inside, before) in zip(group_spikes, bounds, compared, strict=True):
             spike.top_terms = (
                 _over_represented(terms.summed(*inside), terms.summed(*before), terms.terms, 10)
-                if inside[1] > inside[0]
+                if hi > mid
                 else []
             )
-            in_spike = rows.iloc[index.searchsorted(pd.Timestamp(spike.window)) : inside[1]]
-            spike.examples = _examples(in_spike, n_examples)
+            spike.examples = _examples(rows.iloc[mid:hi], n_examples)
     return spikes
 
 
