@@ -125,8 +125,12 @@ def test_csv_upload_in_chunks_table_and_download(
 
 
 def _seed_history(server: Server, hours: int = 36) -> None:
-    """Past predictions and verdicts written straight to the database, a few per hour."""
-    now = datetime.now(UTC)
+    """Past predictions and verdicts written straight to the database, a few per hour.
+
+    Anchored at half past the current hour, so that an hour's few minutes of offsets never spill into
+    the previous hour's bucket (run at minute 0, they did: two wrong verdicts then shared a bucket).
+    """
+    now = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
     engine = create_engine(server.database_url)
     with Session(engine) as session:
         for hour in range(1, hours + 1):
