@@ -3,6 +3,7 @@
 Usage:
     .venv/bin/python bench/bench_serve.py [--pin] [--requests 2000] [--warmup 200]
                                           [--concurrency 1,8,32,64] [--keep]
+                                          [--client wrk --duration 15] [--workers 2]
 
 What it does, all on 127.0.0.1 and inside one temporary folder (removed at the end, Ctrl-C included):
 
@@ -14,6 +15,9 @@ What it does, all on 127.0.0.1 and inside one temporary folder (removed at the e
 4. for each concurrency, sends ``--warmup`` then ``--requests`` single-text predictions (real tweets from
    the sample, cycling) to each server from a keep-alive asyncio HTTP/1.1 client with exactly
    ``concurrency`` connections, and prints p50/p99 latency, requests/s and the ratios ours/MLflow;
+   With ``--client wrk`` the load comes from Debian's ``wrk`` instead (C, one thread, far lighter than
+   the Python client, so the server keeps more of the CPU): ``--warmup-s`` seconds of warm-up then
+   ``--duration`` seconds measured per server and concurrency, its own p50/p99 and requests/s;
 5. checks that feedback on a just-returned prediction is accepted (201).
 
 The load generator shares the machine: on a 2-core box it takes CPU from the server under test.
@@ -196,6 +200,52 @@ async def load(target: Target, concurrency: int, requests: int, offset: int, max
     return Result(target.name, concurrency, requests, len(errors), wall, statistics.median(ms), p99)
 
 
+def _wrk_script(target: Target, folder: Path) -> Path:
+    """A wrk Lua script that POSTs the target's bodies in turn (one per request)."""
+    level = "=" * 4
+    if any(f"]{level}]".encode() in b for b in target.bodies):
+        raise ValueError("a body contains the Lua long-bracket terminator")
+    items = ",\n".join(f"[{level}[{b.decode()}]{level}]" for b in target.bodies)
+    script = folder / f"wrk-{target.name}.lua"
+    script.write_text(
+        f"local bodies = {{\n{items}\n}}\nlocal i = 0\n"
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        "request = function()\n  i = i % #bodies + 1\n"
+        f'  return wrk.format(nil, "{target.path}", nil, bodies[i])\nend\n',
+        encoding="utf-8",
+    )
+    return script
+
+
+def _wrk_ms(value: str) -> float:
+    """A wrk duration ("850.00us", "12.31ms", "1.02s") in milliseconds."""
+    for unit, scale in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if value.endswith(unit):
+            return float(value[: -len(unit)]) * scale
+    raise ValueError(f"unknown wrk duration {value!r}")
+
+
+def wrk_load(target: Target, concurrency: int, seconds: float, script: Path, pin: str | None) -> Result:
+    """Run wrk (one thread, ``concurrency`` connections) for ``seconds``; parse its latency report."""
+    cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--latency", "-s", str(script),
+           f"http://{HOST}:{target.port}"]  # fmt: skip
+    if pin is not None:
+        cmd = ["taskset", "-c", pin, *cmd]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    pct, done, errors = {}, 0, 0
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0] in ("50%", "99%"):
+            pct[words[0]] = _wrk_ms(words[1])
+        elif "requests in" in line:
+            done = int(words[0])
+        elif line.strip().startswith(("Non-2xx", "Socket errors")):
+            errors += sum(int(w.rstrip(",")) for w in words if w.rstrip(",").isdigit())
+    if "99%" not in pct:
+        raise RuntimeError(f"could not read wrk's report:\n{out}")
+    return Result(target.name, concurrency, done, errors, seconds, pct["50%"], pct["99%"])
+
+
 # --- the run ----------------------------------------------------------------------------------------
 def tweets(limit: int = 5000) -> list[str]:
     """Real tweets from the shipped sample (non-blank), in file order."""
@@ -275,7 +325,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--servers", default="ours,mlflow", help="which servers to measure")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, stores)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per server")
+    parser.add_argument(
+        "--client", choices=("python", "wrk"), default="python",
+        help="load generator: the asyncio client here, or Debian's wrk (timed by --warmup-s, --duration)",
+    )  # fmt: skip
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds measured per run (wrk)")
+    parser.add_argument("--warmup-s", type=float, default=4.0, help="seconds of warm-up per run (wrk)")
     args = parser.parse_args()
+    if args.client == "wrk" and not shutil.which("wrk"):
+        parser.error("--client wrk needs wrk on PATH (apt-get install wrk)")
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     args.servers = args.servers.split(",")
     if min(args.concurrency) < 1 or args.requests < 1 or args.requests > 100_000:
@@ -323,7 +381,7 @@ def main() -> int:
             wait_http(ours, f"http://{HOST}:{ours_port}/ready", tmp / "ours.log", 120)
             wait_http(mlf, f"http://{HOST}:{mlf_port}/ping", tmp / "mlflow.log", 120)
             print(f"both servers up after {time.perf_counter() - started:.1f} s", flush=True)
-            if args.pin:
+            if args.pin and args.client == "python":
                 os.sched_setaffinity(0, {1})
             texts = tweets()
             targets = {
@@ -340,21 +398,31 @@ def main() -> int:
                     ],
                 ),
             }
-            print(
-                f"{len(texts)} tweets cycling; {args.warmup} warm-up + {args.requests} measured requests per "
-                f"server and concurrency; pinning: {'servers core 0, client core 1' if args.pin else 'none'}",
-                flush=True,
+            measure = (
+                f"{args.warmup_s:g} s warm-up + {args.duration:g} s measured with wrk"
+                if args.client == "wrk"
+                else f"{args.warmup} warm-up + {args.requests} measured requests"
             )
+            pinning = "servers core 0, client core 1" if args.pin else "none"
+            print(f"{len(texts)} tweets cycling; {measure} per server and concurrency; pinning: {pinning}")
             if not args.pin:
                 print("  note: the load generator shares the cores with the server (--pin splits them)")
             results: list[Result] = []
             offset = 0
+            scripts = {n: _wrk_script(t, tmp) for n, t in targets.items()} if args.client == "wrk" else {}
+            client_pin = "1" if args.pin else None
             for c in args.concurrency:
                 for name in args.servers:
                     target = targets[name]
-                    asyncio.run(load(target, c, args.warmup, offset, args.max_seconds))
-                    res = asyncio.run(load(target, c, args.requests, offset + args.warmup, args.max_seconds))
-                    offset += args.warmup + args.requests
+                    if args.client == "wrk":
+                        wrk_load(target, c, args.warmup_s, scripts[name], client_pin)
+                        res = wrk_load(target, c, args.duration, scripts[name], client_pin)
+                    else:
+                        asyncio.run(load(target, c, args.warmup, offset, args.max_seconds))
+                        res = asyncio.run(
+                            load(target, c, args.requests, offset + args.warmup, args.max_seconds)
+                        )
+                        offset += args.warmup + args.requests
                     results.append(res)
                     print(
                         f"  {name:<7} c={c:<3} p50 {res.p50_ms:7.1f} ms  p99 {res.p99_ms:7.1f} ms  "
@@ -366,7 +434,7 @@ def main() -> int:
         print()
         print(
             f"# {dt.date.today()} · {os.cpu_count()} cores · python {sys.version.split()[0]} · "
-            f"{args.workers} uvicorn worker(s) each · "
+            f"{args.workers} uvicorn worker(s) each · client {args.client} · "
             f"{'pinned: servers core 0, client core 1' if args.pin else 'not pinned'}"
         )
         print("\n".join(report(results, args)))

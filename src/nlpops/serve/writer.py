@@ -20,9 +20,9 @@ import logging
 import queue
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from nlpops.serve.db import Prediction, Store
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 _STOP = object()
 MIN_RETRY_DELAY_S = 0.05  # even with retry_delay_s=0, an outage is not retried in a busy loop
 Row = dict[str, Any]
+_INSERT = cast(Table, Prediction.__table__).insert()
 
 
 def is_unreachable(err: BaseException) -> bool:
@@ -207,8 +208,10 @@ class PredictionWriter:
         self._delay_s = self.retry_delay_s
 
     def _insert(self, rows: list[Row]) -> None:
+        # A Core INSERT of the table: the ORM's bulk path (``insert(Prediction)``) cost ~50% more per
+        # row, on the thread that shares the GIL with the request loop.
         with self.store.session_factory() as session:
-            session.execute(insert(Prediction), rows)
+            session.execute(_INSERT, rows)
             session.commit()
         self.written += len(rows)
 
