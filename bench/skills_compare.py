@@ -47,7 +47,7 @@ def main(config: str, overrides: list[str]) -> None:
     split = load_split(cfg)
     patterns = build_ruler_patterns([cfg.data.path(p) for p in cfg.data.skill_lists])
     t = cfg.training
-    nlp = ner.build_pipeline(t.base, patterns, t.ruler, t.context_window)
+    nlp = ner.build_pipeline(t.base, patterns, t.ruler, t.context_window, t.tagger_params())
     started = time.perf_counter()
     ner.train_ner(nlp, split.train + split.weak, t.iterations, t.dropout, t.batch_size, t.seed)
     print(

@@ -60,6 +60,30 @@ def test_train_then_use_the_champion(mlflow_store: str, tiny_config: Path, tmp_p
     assert len(list((tmp_path / "rep").glob("*.png"))) == 4
 
 
+@pytest.mark.slow
+def test_train_the_transformer_tagger_and_use_the_champion(
+    mlflow_store: str, tiny_config: Path, tmp_path: Path
+) -> None:
+    from hf_support import tiny_checkpoint
+
+    tagger = {"model": "transformer", "transformer.checkpoint": tiny_checkpoint(tmp_path), "seed": 1}
+    tagger |= {"transformer.epochs": 40, "transformer.learning_rate": 0.003, "transformer.max_length": 32}
+    tagger |= {"transformer.stride": 8}
+    sets = [arg for k, v in tagger.items() for arg in ("--set", f"training.{k}={v}")]
+    result = runner.invoke(app, ["skills", "train", str(tiny_config), *sets])
+    assert result.exit_code == 0, result.output
+    assert "registered skills v1; champion: moved" in result.output
+    ann = tmp_path / "ann.jsonl"
+    result = runner.invoke(
+        app, ["skills", "evaluate", "--model", "models:/skills@champion", "--data", str(ann), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(scores["modes"]) == {"ruler", "ner", "both"}
+    # the tagger loaded back from the registry finds the spans of the 4 texts it learnt (untrained: ~0)
+    assert scores["modes"]["ner"]["micro_f1"] >= 0.4
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

@@ -109,11 +109,13 @@ def train(
         with Progress(
             TextColumn("NER epoch {task.completed}/{task.total}"),
             BarColumn(),
-            TextColumn("loss {task.fields[loss]:.1f}"),
+            TextColumn("loss {task.fields[loss]:.3g}"),
             TimeElapsedColumn(),
             console=console,
         ) as bar:
-            task = bar.add_task("train", total=cfg.training.iterations, loss=0.0)
+            t = cfg.training
+            epochs = t.transformer.epochs if t.model == "transformer" else t.iterations
+            task = bar.add_task("train", total=epochs, loss=0.0)
             run = train_skills(cfg, lambda epoch, loss: bar.update(task, completed=epoch, loss=loss))
     console.print(scores_table(run.scores, f"held-out distinct texts ({len(run.split.test)})"))
     if run.reviewed_scores:

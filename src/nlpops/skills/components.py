@@ -1,14 +1,19 @@
-"""The ``skills_context`` spaCy component: ambiguous skill names survive only with context.
+"""The skills spaCy components: ``skills_context`` (ambiguous skill names survive only with context)
+and ``skills_transformer`` (entities from a token-classification transformer, ``tagger.py``).
 
-Imported lazily (it imports spaCy and registers the factory), before a pipeline is built or loaded.
+Imported lazily (it imports spaCy and registers the factories), before a pipeline is built or loaded;
+torch and transformers are imported only when a ``skills_transformer`` runs, trains or loads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from spacy.util import minibatch
 
 from nlpops.skills.patterns import MAX_AMBIGUOUS_CHARS
 
@@ -77,6 +82,67 @@ def make_skills_context(
 ) -> SkillsContext:
     """Factory used by spaCy's config system (and saved pipelines)."""
     return SkillsContext(ambiguous, cue_words, window)
+
+
+class TransformerSkills:
+    """Entities from a :class:`~nlpops.skills.tagger.SkillsTagger`, as spaCy's NER sets them: spans
+    that overlap an entity already there (the ruler's, when it runs first) are left out, and spans
+    not on token boundaries are widened to the tokens they touch."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+        self.tagger: Any = None
+
+    def fit(self, records: list[Any], on_epoch: Any = None) -> list[float]:
+        """Fine-tune a new tagger on annotated records; returns each epoch's loss."""
+        from nlpops.skills.tagger import SkillsTagger
+
+        self.tagger = SkillsTagger(**self.params).fit(records, on_epoch)
+        return list(self.tagger.history_)
+
+    def _fitted(self) -> Any:
+        if self.tagger is None:
+            raise ValueError("the skills_transformer component is not trained (fit it, or load a pipeline)")
+        return self.tagger
+
+    def __call__(self, doc: Doc) -> Doc:
+        return self._set_ents(doc, self._fitted().predict_spans([doc.text])[0])
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 16) -> Iterator[Doc]:
+        """Tag documents a batch at a time (one model call per batch of windows)."""
+        for batch in minibatch(docs, size=batch_size):
+            spans = self._fitted().predict_spans([d.text for d in batch])
+            yield from (self._set_ents(d, s) for d, s in zip(batch, spans, strict=True))
+
+    @staticmethod
+    def _set_ents(doc: Doc, spans: set[tuple[int, int, str]]) -> Doc:
+        ents = list(doc.ents)
+        taken = {i for e in ents for i in range(e.start, e.end)}
+        for start, end, label in sorted(spans):
+            span = doc.char_span(start, end, label=label, alignment_mode="expand")
+            if span is None or taken.intersection(range(span.start, span.end)):
+                continue
+            ents.append(span)
+            taken.update(range(span.start, span.end))
+        doc.ents = ents
+        return doc
+
+    def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
+        """Save the tagger (model, tokenizer, parameters) with the pipeline."""
+        self._fitted().save(path)
+
+    def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> TransformerSkills:
+        """Load the tagger saved with the pipeline."""
+        from nlpops.skills.tagger import SkillsTagger
+
+        self.tagger = SkillsTagger.load(path)
+        return self
+
+
+@Language.factory("skills_transformer", default_config={"params": {}})
+def make_skills_transformer(nlp: Language, name: str, params: dict[str, Any]) -> TransformerSkills:
+    """Factory used by spaCy's config system (and saved pipelines)."""
+    return TransformerSkills(params)
 
 
 # Scraped postings lost their line breaks: "PythonDemonstrated", "R.You", "Kubernetes)Basic", "C#Vous".

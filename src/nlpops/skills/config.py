@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nlpops.settings import get_settings
 
@@ -46,9 +46,30 @@ class SkillsSplit(_Strict):
     test_size: float = Field(0.3, gt=0, lt=0.9)
 
 
-class SkillsTraining(_Strict):
-    """The spaCy NER training loop."""
+class SkillsTransformer(_Strict):
+    """The token-classification transformer (``model: transformer``), fine-tuned on word pieces."""
 
+    checkpoint: str = Field("minilm", description="minilm (offline), a local folder, or a hub id.")
+    max_length: int = Field(128, ge=16, le=512, description="Word pieces per window.")
+    stride: int = Field(32, ge=0, description="Pieces shared by consecutive windows.")
+    epochs: int = Field(10, ge=1)
+    learning_rate: float = Field(1e-4, gt=0)
+    batch_size: int = Field(8, ge=1)
+
+    @model_validator(mode="after")
+    def _stride_fits(self) -> SkillsTransformer:
+        if self.stride > self.max_length // 2:
+            raise ValueError(f"stride ({self.stride}) must be at most half of max_length ({self.max_length})")
+        return self
+
+
+class SkillsTraining(_Strict):
+    """The statistical part of the pipeline and its training loop."""
+
+    model: Literal["spacy", "transformer"] = Field(
+        "spacy", description="spaCy's NER, or a transformer token classifier (``transformer:``)."
+    )
+    transformer: SkillsTransformer = Field(default_factory=SkillsTransformer)
     base: Literal["blank_en", "blank_fr", "fr_core_news_md"] = "blank_fr"
     ruler: Literal["before", "after", "none"] = "before"
     iterations: int = Field(30, ge=1)
@@ -56,6 +77,12 @@ class SkillsTraining(_Strict):
     batch_size: int = Field(4, ge=1)
     seed: int = 0
     context_window: int = Field(8, ge=1, description="Tokens around an ambiguous name searched for cues.")
+
+    def tagger_params(self) -> dict[str, Any] | None:
+        """The transformer tagger's parameters (seeded like the rest), or None for spaCy's NER."""
+        if self.model != "transformer":
+            return None
+        return self.transformer.model_dump() | {"seed": self.seed}
 
 
 class SkillsConfig(_Strict):

@@ -74,10 +74,24 @@ def ner_config(use_vectors: bool) -> dict[str, Any]:
     return {"model": {"tok2vec": {"@architectures": "spacy.Tok2Vec.v2", "embed": embed, "encode": encode}}}
 
 
-def build_pipeline(base: str, patterns: list[dict[str, Any]], ruler: str, window: int = 8) -> Language:
-    """Base + NER + (ruler and context rule before or after it, or none)."""
+def build_pipeline(
+    base: str,
+    patterns: list[dict[str, Any]],
+    ruler: str,
+    window: int = 8,
+    transformer: dict[str, Any] | None = None,
+) -> Language:
+    """Base + NER + (ruler and context rule before or after it, or none).
+
+    Args:
+        transformer: the parameters of a :class:`~nlpops.skills.tagger.SkillsTagger` to use as the
+            NER (a ``skills_transformer`` pipe named ``ner``) instead of spaCy's.
+    """
     nlp = blank_base(base)
-    nlp.add_pipe("ner", config=ner_config(use_vectors=base == "fr_core_news_md"))
+    if transformer is not None:
+        nlp.add_pipe("skills_transformer", name="ner", config={"params": transformer})
+    else:
+        nlp.add_pipe("ner", config=ner_config(use_vectors=base == "fr_core_news_md"))
     if ruler != "none":
         add_rules(nlp, patterns, after_ner=ruler == "after", window=window)
     return nlp
@@ -107,9 +121,15 @@ def train_ner(
 ) -> list[float]:
     """Train the pipeline's NER on ``records`` (the rules are off during training).
 
+    A ``skills_transformer`` NER fine-tunes with its own parameters (epochs, batch, seed); the
+    arguments here drive spaCy's NER.
+
     Returns:
         The NER loss of each epoch.
     """
+    fit = getattr(nlp.get_pipe("ner"), "fit", None)
+    if fit is not None:
+        return list(fit(records, on_epoch))
     fix_random_seed(seed)
     rng = random.Random(seed)
     examples = examples_for(nlp, records)

@@ -47,18 +47,24 @@ def _log_scores(scores: dict[str, dict], prefix: str) -> dict[str, float]:
 
 def _params(cfg: SkillsConfig, split: SkillsSplit, n_patterns: int) -> dict[str, Any]:
     t = cfg.training
-    return {
-        "base": t.base,
-        "ruler": t.ruler,
-        "iterations": t.iterations,
-        "dropout": t.dropout,
-        "batch_size": t.batch_size,
-        "seed": t.seed,
-        "split_seed": cfg.split.seed,
-        "test_size": cfg.split.test_size,
-        "weak_extra": cfg.data.weak_extra,
-        "n_patterns": n_patterns,
-    } | split.manifest()
+    tagger = {f"transformer_{k}": v for k, v in t.transformer.model_dump().items()}
+    return (
+        {
+            "model": t.model,
+            "base": t.base,
+            "ruler": t.ruler,
+            "iterations": t.iterations,
+            "dropout": t.dropout,
+            "batch_size": t.batch_size,
+            "seed": t.seed,
+            "split_seed": cfg.split.seed,
+            "test_size": cfg.split.test_size,
+            "weak_extra": cfg.data.weak_extra,
+            "n_patterns": n_patterns,
+        }
+        | split.manifest()
+        | (tagger if t.model == "transformer" else {})
+    )
 
 
 def served_mode(scores: dict[str, dict]) -> str:
@@ -98,13 +104,15 @@ def train_skills(cfg: SkillsConfig, on_epoch: Callable[[int, float], None] | Non
     aliases = cfg.data.path(cfg.data.aliases) if cfg.data.aliases else None
     patterns = build_ruler_patterns([cfg.data.path(p) for p in cfg.data.skill_lists], aliases)
     t = cfg.training
-    nlp = ner.build_pipeline(t.base, patterns, t.ruler, t.context_window)
+    tagger = t.tagger_params()
+    nlp = ner.build_pipeline(t.base, patterns, t.ruler, t.context_window, tagger)
     setup_tracking(cfg.name)
+    kind = "transformer_ner" if tagger else "spacy_ner"
     with (
-        mlflow.start_run(run_name=f"skills[{t.base},{t.ruler}]") as active,
+        mlflow.start_run(run_name=f"skills[{t.model},{t.base},{t.ruler}]") as active,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        mlflow.set_tags({"kind": "spacy_ner", "split_hash": split.test_hash, "task": "skills"})
+        mlflow.set_tags({"kind": kind, "split_hash": split.test_hash, "task": "skills"})
         mlflow.log_params(_params(cfg, split, len(patterns)))
         started = time.perf_counter()
         history = ner.train_ner(

@@ -63,7 +63,7 @@ def _optimizer(model: nn.Module, cfg: FineTuneConfig) -> torch.optim.Optimizer:
     return torch.optim.AdamW(groups, lr=cfg.learning_rate)
 
 
-def _warmup_linear(optimizer: torch.optim.Optimizer, warmup: int, total: int) -> Any:
+def warmup_linear(optimizer: torch.optim.Optimizer, warmup: int, total: int) -> Any:
     """Learning rate rising linearly for ``warmup`` steps, then falling linearly to 0 at ``total``."""
 
     def factor(step: int) -> float:
@@ -86,7 +86,7 @@ class _Loop:
             weight = torch.as_tensor(cfg.class_weights, dtype=torch.float32, device=device)
         self.loss_fn = nn.CrossEntropyLoss(weight=weight)  # C logits, never BCE on two of them
         self.optimizer = _optimizer(model, cfg)
-        self.scheduler = _warmup_linear(self.optimizer, int(cfg.warmup_ratio * total), total)
+        self.scheduler = warmup_linear(self.optimizer, int(cfg.warmup_ratio * total), total)
 
     def step(self, windows: Windows, y: torch.Tensor, idx: np.ndarray) -> float:
         """One optimiser step on the windows ``idx``; returns the batch loss."""

@@ -1,0 +1,269 @@
+"""Skills as transformer token classification: BIO tags on word pieces, character spans out.
+
+The option next to spaCy's NER (``training.model: transformer`` in ``configs/skills.yaml``): any
+BERT-family checkpoint (offline default all-MiniLM-L6-v2) with a token-classification head. Gold
+spans are turned into one tag per word piece through the fast tokenizer's character offsets (the
+first piece of a span is ``B-``, the others ``I-``, special tokens are ignored by the loss). Long
+postings are cut into overlapping windows; at prediction time the logits of a piece seen by two
+windows are summed before the tags are read back into character spans.
+
+Heavy: imports torch and transformers (the spaCy component imports this module only when it runs).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nlpops.skills.doccano import Record
+from nlpops.skills.patterns import LABELS
+from nlpops.skills.score import SpanSet
+
+TAGS = ("O", *(f"{prefix}-{label}" for label in LABELS for prefix in ("B", "I")))
+IGNORE = -100  # the loss skips these pieces (special tokens)
+Offsets = Sequence[tuple[int, int]]
+PARAMS_JSON = "tagger.json"
+
+
+def piece_tags(offsets: Offsets, spans: Sequence[tuple[int, int, str]]) -> list[int]:
+    """The tag id of each word piece of one window.
+
+    A piece inside a span is ``B-label`` when it is the first piece of that span in this window,
+    else ``I-label``; pieces outside every span are ``O``; special tokens (empty offsets) are
+    ``IGNORE``.
+    """
+    tags, previous = [], None
+    for start, end in offsets:
+        if start == end:
+            tags.append(IGNORE)
+            previous = None
+            continue
+        span = next((s for s in spans if s[0] <= start and end <= s[1]), None)
+        if span is None:
+            tags.append(0)
+        else:
+            prefix = "I" if span == previous else "B"
+            tags.append(TAGS.index(f"{prefix}-{span[2]}"))
+        previous = span
+    return tags
+
+
+def decode_spans(offsets: Offsets, tag_ids: Sequence[int]) -> SpanSet:
+    """Character spans ``(start, end, label)`` from the tags of pieces in text order.
+
+    ``B-x`` opens a span; ``I-x`` extends an open ``x`` span (and opens one after anything else,
+    as a lenient reader of an imperfect model).
+    """
+    spans: SpanSet = set()
+    current: list[Any] | None = None
+    for (start, end), tag_id in zip(offsets, tag_ids, strict=True):
+        tag = TAGS[tag_id]
+        label = tag[2:]
+        if tag == "O" or start == end:
+            _close(current, spans)
+            current = None
+        elif tag.startswith("I-") and current is not None and current[2] == label:
+            current[1] = end
+        else:
+            _close(current, spans)
+            current = [start, end, label]
+    _close(current, spans)
+    return spans
+
+
+def _close(current: list[Any] | None, spans: SpanSet) -> None:
+    if current is not None:
+        spans.add((int(current[0]), int(current[1]), str(current[2])))
+
+
+@dataclass
+class _Windows:
+    """Tokenised windows: ids, piece offsets, and the text each window belongs to."""
+
+    ids: list[list[int]]
+    offsets: list[list[tuple[int, int]]]
+    owner: list[int]
+
+
+class SkillsTagger:
+    """A token-classification transformer that finds skills as character spans.
+
+    Args:
+        checkpoint: ``"minilm"`` (offline), a local Hugging Face folder, or a hub id.
+        max_length: word pieces per window, special tokens included.
+        stride: pieces shared by consecutive windows of one text.
+        epochs: passes over the training windows.
+        learning_rate: AdamW's peak rate (10% linear warm-up, then linear decay).
+        batch_size: windows per step.
+        seed: seeds the head's initialisation and the shuffling.
+        num_threads: torch threads (None: torch's default).
+    """
+
+    def __init__(
+        self,
+        checkpoint: str = "minilm",
+        max_length: int = 128,
+        stride: int = 32,
+        epochs: int = 10,
+        learning_rate: float = 1e-4,
+        batch_size: int = 8,
+        seed: int = 0,
+        num_threads: int | None = None,
+    ) -> None:
+        self.checkpoint = checkpoint
+        self.max_length = max_length
+        self.stride = stride
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.seed = seed
+        self.num_threads = num_threads
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's arguments."""
+        keys = ("checkpoint", "max_length", "stride", "epochs", "learning_rate", "batch_size", "seed")
+        return {k: getattr(self, k) for k in (*keys, "num_threads")}
+
+    # --- tokenisation -------------------------------------------------------------------------
+    def _windows(self, texts: Sequence[str]) -> _Windows:
+        room = self.max_length - self.tokenizer_.num_special_tokens_to_add()
+        if not 0 <= self.stride < room:
+            raise ValueError(
+                f"stride must be in [0, {room}) for max_length={self.max_length}, got {self.stride}"
+            )
+        enc = self.tokenizer_(
+            list(texts),
+            truncation=True,
+            max_length=self.max_length,
+            stride=self.stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
+        offsets = [[(int(s), int(e)) for s, e in window] for window in enc["offset_mapping"]]
+        return _Windows(list(enc["input_ids"]), offsets, list(enc["overflow_to_sample_mapping"]))
+
+    def _batch(self, windows: _Windows, idx: Sequence[int], tags: list[list[int]] | None) -> dict:
+        width = max(len(windows.ids[i]) for i in idx)
+        pad = int(self.tokenizer_.pad_token_id or 0)
+        ids = torch.full((len(idx), width), pad, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        labels = torch.full_like(ids, IGNORE)
+        for row, i in enumerate(idx):
+            n = len(windows.ids[i])
+            ids[row, :n] = torch.tensor(windows.ids[i])
+            mask[row, :n] = 1
+            if tags is not None:
+                labels[row, :n] = torch.tensor(tags[i])
+        batch = {"input_ids": ids, "attention_mask": mask}
+        return batch | {"labels": labels} if tags is not None else batch
+
+    # --- training -----------------------------------------------------------------------------
+    def fit(self, records: Sequence[Record], on_epoch: Any = None) -> SkillsTagger:
+        """Fine-tune on annotated records; ``history_`` keeps each epoch's mean loss."""
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        from nlpops.models.deep.trainer import resolve_threads, torch_threads
+        from nlpops.models.hf.checkpoints import resolve_checkpoint
+        from nlpops.models.hf.estimator import quiet_transformers
+
+        if not records:
+            raise ValueError("no training records")
+        quiet_transformers()
+        torch.manual_seed(self.seed)
+        source = resolve_checkpoint(self.checkpoint)
+        self.tokenizer_ = AutoTokenizer.from_pretrained(source)
+        self.model_ = AutoModelForTokenClassification.from_pretrained(
+            source,
+            num_labels=len(TAGS),
+            id2label=dict(enumerate(TAGS)),
+            label2id={t: i for i, t in enumerate(TAGS)},
+            ignore_mismatched_sizes=True,  # a checkpoint with another head gets a fresh one
+        )
+        windows = self._windows([r.text for r in records])
+        tags = [piece_tags(o, records[k].spans) for o, k in zip(windows.offsets, windows.owner, strict=True)]
+        with torch_threads(resolve_threads(self.num_threads)):
+            self.history_ = self._train(windows, tags, on_epoch)
+        self.model_.eval()
+        return self
+
+    def _train(self, windows: _Windows, tags: list[list[int]], on_epoch: Any) -> list[float]:
+        from nlpops.models.hf.finetune import warmup_linear
+
+        rng = random.Random(self.seed)
+        order = list(range(len(windows.ids)))
+        steps = self.epochs * -(-len(order) // self.batch_size)
+        optimizer = torch.optim.AdamW(self.model_.parameters(), lr=self.learning_rate, weight_decay=0.01)
+        schedule = warmup_linear(optimizer, max(1, steps // 10), steps)
+        self.model_.train()
+        history = []
+        for epoch in range(self.epochs):
+            rng.shuffle(order)
+            losses = []
+            for i in range(0, len(order), self.batch_size):
+                loss = self.model_(**self._batch(windows, order[i : i + self.batch_size], tags)).loss
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad()
+                losses.append(loss.item())
+            history.append(float(np.mean(losses)))
+            if on_epoch:
+                on_epoch(epoch + 1, history[-1])
+        return history
+
+    # --- prediction ---------------------------------------------------------------------------
+    def predict_spans(self, texts: Sequence[str]) -> list[SpanSet]:
+        """Each text's skills as character spans ``(start, end, label)``."""
+        from nlpops.models.deep.trainer import resolve_threads, torch_threads
+
+        windows = self._windows(texts)
+        # per text: piece offsets -> summed logits (a piece in two windows is counted twice)
+        pieces: list[dict[tuple[int, int], np.ndarray]] = [{} for _ in texts]
+        with torch.inference_mode(), torch_threads(resolve_threads(self.num_threads)):
+            for i in range(0, len(windows.ids), 16):
+                idx = list(range(i, min(i + 16, len(windows.ids))))
+                logits = self.model_(**self._batch(windows, idx, None)).logits.numpy()
+                for row, w in enumerate(idx):
+                    seen = pieces[windows.owner[w]]
+                    for j, offset in enumerate(windows.offsets[w]):
+                        if offset[0] != offset[1]:
+                            seen[offset] = seen.get(offset, 0) + logits[row, j]
+        out = []
+        for seen in pieces:
+            ordered = sorted(seen)
+            out.append(decode_spans(ordered, [int(np.argmax(seen[o])) for o in ordered]))
+        return out
+
+    # --- persistence --------------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write the model, its tokenizer and the parameters into ``folder``."""
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        self.model_.save_pretrained(path)
+        self.tokenizer_.save_pretrained(path)
+        state = {"params": self.get_params(), "history": getattr(self, "history_", [])}
+        (path / PARAMS_JSON).write_text(json.dumps(state, indent=1), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, folder: str | Path) -> SkillsTagger:
+        """Read a tagger written by :meth:`save`."""
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        path = Path(folder)
+        if not (path / PARAMS_JSON).is_file():
+            raise FileNotFoundError(f"{path}: not a skills tagger folder (no {PARAMS_JSON})")
+        state = json.loads((path / PARAMS_JSON).read_text(encoding="utf-8"))
+        tagger = cls(**state["params"])
+        tagger.history_ = state["history"]
+        tagger.tokenizer_ = AutoTokenizer.from_pretrained(path)
+        tagger.model_ = AutoModelForTokenClassification.from_pretrained(path).eval()
+        return tagger
