@@ -103,7 +103,8 @@ class SkillsTagger:
         learning_rate: AdamW's peak rate (10% linear warm-up, then linear decay).
         batch_size: windows per step.
         seed: seeds the head's initialisation and the shuffling.
-        num_threads: torch threads (None: torch's default).
+        num_threads: torch threads (None: ``Settings.num_threads``).
+        device: "auto" (CUDA when present), "cpu" or "cuda".
     """
 
     def __init__(
@@ -116,6 +117,7 @@ class SkillsTagger:
         batch_size: int = 8,
         seed: int = 0,
         num_threads: int | None = None,
+        device: str = "auto",
     ) -> None:
         self.checkpoint = checkpoint
         self.max_length = max_length
@@ -125,11 +127,12 @@ class SkillsTagger:
         self.batch_size = batch_size
         self.seed = seed
         self.num_threads = num_threads
+        self.device = device
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's arguments."""
         keys = ("checkpoint", "max_length", "stride", "epochs", "learning_rate", "batch_size", "seed")
-        return {k: getattr(self, k) for k in (*keys, "num_threads")}
+        return {k: getattr(self, k) for k in (*keys, "num_threads", "device")}
 
     # --- tokenisation -------------------------------------------------------------------------
     def _windows(self, texts: Sequence[str]) -> _Windows:
@@ -161,15 +164,16 @@ class SkillsTagger:
             mask[row, :n] = 1
             if tags is not None:
                 labels[row, :n] = torch.tensor(tags[i])
-        batch = {"input_ids": ids, "attention_mask": mask}
-        return batch | {"labels": labels} if tags is not None else batch
+        batch = {"input_ids": ids, "attention_mask": mask} | ({"labels": labels} if tags is not None else {})
+        device = next(self.model_.parameters()).device
+        return {k: v.to(device) for k, v in batch.items()}
 
     # --- training -----------------------------------------------------------------------------
     def fit(self, records: Sequence[Record], on_epoch: Any = None) -> SkillsTagger:
         """Fine-tune on annotated records; ``history_`` keeps each epoch's mean loss."""
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-        from nlpops.models.deep.trainer import resolve_threads, torch_threads
+        from nlpops.models.deep.trainer import resolve_device, resolve_threads, torch_threads
         from nlpops.models.hf.checkpoints import resolve_checkpoint
         from nlpops.models.hf.estimator import quiet_transformers
 
@@ -185,7 +189,7 @@ class SkillsTagger:
             id2label=dict(enumerate(TAGS)),
             label2id={t: i for i, t in enumerate(TAGS)},
             ignore_mismatched_sizes=True,  # a checkpoint with another head gets a fresh one
-        )
+        ).to(resolve_device(self.device))
         windows = self._windows([r.text for r in records])
         tags = [piece_tags(o, records[k].spans) for o, k in zip(windows.offsets, windows.owner, strict=True)]
         with torch_threads(resolve_threads(self.num_threads)):
@@ -230,7 +234,7 @@ class SkillsTagger:
         with torch.inference_mode(), torch_threads(resolve_threads(self.num_threads)):
             for i in range(0, len(windows.ids), 16):
                 idx = list(range(i, min(i + 16, len(windows.ids))))
-                logits = self.model_(**self._batch(windows, idx, None)).logits.numpy()
+                logits = self.model_(**self._batch(windows, idx, None)).logits.float().cpu().numpy()
                 for row, w in enumerate(idx):
                     seen = pieces[windows.owner[w]]
                     for j, offset in enumerate(windows.offsets[w]):
@@ -258,6 +262,8 @@ class SkillsTagger:
         """Read a tagger written by :meth:`save`."""
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+        from nlpops.models.deep.trainer import resolve_device
+
         path = Path(folder)
         if not (path / PARAMS_JSON).is_file():
             raise FileNotFoundError(f"{path}: not a skills tagger folder (no {PARAMS_JSON})")
@@ -265,5 +271,6 @@ class SkillsTagger:
         tagger = cls(**state["params"])
         tagger.history_ = state["history"]
         tagger.tokenizer_ = AutoTokenizer.from_pretrained(path)
-        tagger.model_ = AutoModelForTokenClassification.from_pretrained(path).eval()
+        model = AutoModelForTokenClassification.from_pretrained(path)
+        tagger.model_ = model.to(resolve_device(tagger.device)).eval()
         return tagger
