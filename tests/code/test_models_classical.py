@@ -175,3 +175,26 @@ def test_logreg_nb_scaling_refuses_three_classes() -> None:
     model = build_model("tfidf_lr", {"nb_scale": True})
     with pytest.raises(ValueError, match="nb_scale needs exactly two classes, got 3"):
         model.fit(*make_data(("negative", "neutral", "positive")))
+
+
+def test_fasttext_retries_a_diverged_run_at_half_the_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fasttext
+
+    real, rates = fasttext.train_supervised, []
+
+    def diverge_twice(**kwargs: object) -> object:
+        rates.append(kwargs["lr"])
+        if len(rates) < 3:
+            raise RuntimeError("Encountered NaN.")
+        return real(**kwargs)
+
+    monkeypatch.setattr(fasttext, "train_supervised", diverge_twice)
+    model = build_model("fasttext", FAST["fasttext"]).fit(*make_data(("negative", "positive")))
+    assert rates == [0.1, 0.05, 0.025] and model.lr_used_ == 0.025
+
+    def always_diverge(**kwargs: object) -> object:
+        raise RuntimeError("Encountered NaN.")
+
+    monkeypatch.setattr(fasttext, "train_supervised", always_diverge)
+    with pytest.raises(RuntimeError, match=r"Encountered NaN.*lower lr \(last tried 0.025\)"):
+        build_model("fasttext", FAST["fasttext"]).fit(*make_data(("negative", "positive")))

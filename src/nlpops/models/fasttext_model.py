@@ -8,6 +8,7 @@ the model as bytes so that ``pickle`` / ``copy.deepcopy`` still work.
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 from nlpops.models.base import TextClassifier
 from nlpops.models.classical import build_text_preprocessor
 
+log = logging.getLogger(__name__)
 STATE_JSON = "fasttext_state.json"
 PREPROCESSOR_FILE = "preprocessor.joblib"
 LABEL = "__label__"
@@ -34,19 +36,26 @@ def _read_ft(path: Path) -> Any:
     return fasttext.load_model(str(path))
 
 
-def _train(fasttext: Any, attempts: int = 3, **kwargs: Any) -> Any:
-    """``fasttext.train_supervised``, quiet; retried on NaN, then raised with a hint.
+def _train(fasttext: Any, attempts: int = 3, **kwargs: Any) -> tuple[Any, float]:
+    """``fasttext.train_supervised``, quiet; on NaN, retried with half the learning rate.
 
-    fastText sometimes hits "Encountered NaN" at random on tiny data sets even with one
-    thread (we saw it on ~100 toy lines with small ``dim``/``bucket``); a second run passes.
+    fastText sometimes hits "Encountered NaN" on tiny data sets even with one thread (seen on
+    ~100 toy lines with small ``dim``/``bucket``; once in CI three runs at the same rate in a row):
+    the SGD diverged, so the next attempt halves ``lr`` (with a warning) rather than repeat it.
+
+    Returns:
+        The model and the learning rate it was trained with.
     """
+    lr = float(kwargs.pop("lr"))
     for attempt in range(attempts):
         try:
-            return fasttext.train_supervised(verbose=0, **kwargs)
+            return fasttext.train_supervised(verbose=0, lr=lr, **kwargs), lr
         except RuntimeError as err:
             if "NaN" not in str(err) or attempt == attempts - 1:
-                hint = f": lower lr (now {kwargs['lr']})" if "NaN" in str(err) else ""
+                hint = f": lower lr (last tried {lr})" if "NaN" in str(err) else ""
                 raise RuntimeError(f"fastText training failed ({err}){hint}") from err
+            log.warning("fastText diverged (NaN) at lr=%s; retrying at lr=%s", lr, lr / 2)
+            lr /= 2
     raise AssertionError("unreachable")
 
 
@@ -57,7 +66,7 @@ class FastTextClassifier(TextClassifier):
         recipe (str | list[Any]): ``nlpops.text`` preprocessing recipe.
         lang (str): language code for the recipe.
         epoch (int): passes over the data.
-        lr (float): learning rate.
+        lr (float): learning rate (halved on a diverged run: ``lr_used_`` says what trained the model).
         word_ngrams (int): longest word n-gram (hashed into ``bucket`` rows).
         dim (int): embedding size.
         bucket (int): hash buckets for n-grams; bounds the model size.
@@ -108,7 +117,7 @@ class FastTextClassifier(TextClassifier):
             # head+tail samples are, leaves the model biased towards the last label. Shuffle (seeded).
             order = np.random.default_rng(self.seed).permutation(len(lines))
             train_file.write_text("".join(lines[i] for i in order), encoding="utf-8")
-            self.model_ = _train(
+            self.model_, self.lr_used_ = _train(
                 fasttext,
                 input=str(train_file),
                 epoch=self.epoch,
@@ -145,6 +154,7 @@ class FastTextClassifier(TextClassifier):
             "params": self.get_params(deep=False),
             "classes": [str(c) for c in self.classes_],
             "class_prior": self.class_prior_.tolist(),
+            "lr_used": getattr(self, "lr_used_", self.lr),
         }
         (folder / STATE_JSON).write_text(json.dumps(state, indent=2))
 
@@ -154,6 +164,7 @@ class FastTextClassifier(TextClassifier):
         model = cls(**state["params"])
         model.classes_ = np.asarray(state["classes"])
         model.class_prior_ = np.asarray(state["class_prior"], dtype=float)
+        model.lr_used_ = float(state.get("lr_used", model.lr))
         model.preprocessor_ = joblib.load(folder / PREPROCESSOR_FILE)
         model.model_ = _read_ft(folder / model._model_file)
         return model
