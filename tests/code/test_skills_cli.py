@@ -35,18 +35,24 @@ training: {{base: blank_en, ruler: before, iterations: 3}}
     return cfg
 
 
-@pytest.mark.slow
-def test_train_then_use_the_champion(mlflow_store: str, tiny_config: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["skills", "train", str(tiny_config)])
+def train_and_evaluate(config: Path, ann: Path, *options: str) -> dict:
+    """``skills train`` (a first version becomes champion), then ``skills evaluate --json`` on ``ann``."""
+    result = runner.invoke(app, ["skills", "train", str(config), *options])
     assert result.exit_code == 0, result.output
     assert "registered skills v1; champion: moved" in result.output
-    ann = tmp_path / "ann.jsonl"
     result = runner.invoke(
         app, ["skills", "evaluate", "--model", "models:/skills@champion", "--data", str(ann), "--json"]
     )
     assert result.exit_code == 0, result.output
-    scores = json.loads(result.stdout.strip().splitlines()[-1])
+    scores: dict = json.loads(result.stdout.strip().splitlines()[-1])
     assert scores["n"] == 6 and set(scores["modes"]) == {"ruler", "ner", "both"}
+    return scores
+
+
+@pytest.mark.slow
+def test_train_then_use_the_champion(mlflow_store: str, tiny_config: Path, tmp_path: Path) -> None:
+    ann = tmp_path / "ann.jsonl"
+    scores = train_and_evaluate(tiny_config, ann)
     assert set(scores["per_label"]) == {"PROG_LANG", "DB", "PLATFORM", "FRAMEWORKS"}
     assert scores["modes"]["ruler"]["per_label"]["DB"]["precision"] == 1.0  # MySQL, MongoDB from the list
     out = tmp_path / "skills.csv"
@@ -70,16 +76,7 @@ def test_train_the_transformer_tagger_and_use_the_champion(
     tagger |= {"transformer.epochs": 40, "transformer.learning_rate": 0.003, "transformer.max_length": 32}
     tagger |= {"transformer.stride": 8}
     sets = [arg for k, v in tagger.items() for arg in ("--set", f"training.{k}={v}")]
-    result = runner.invoke(app, ["skills", "train", str(tiny_config), *sets])
-    assert result.exit_code == 0, result.output
-    assert "registered skills v1; champion: moved" in result.output
-    ann = tmp_path / "ann.jsonl"
-    result = runner.invoke(
-        app, ["skills", "evaluate", "--model", "models:/skills@champion", "--data", str(ann), "--json"]
-    )
-    assert result.exit_code == 0, result.output
-    scores = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(scores["modes"]) == {"ruler", "ner", "both"}
+    scores = train_and_evaluate(tiny_config, tmp_path / "ann.jsonl", *sets)
     # the tagger loaded back from the registry finds the spans of the 4 texts it learnt (untrained: ~0)
     assert scores["modes"]["ner"]["micro_f1"] >= 0.4
 
