@@ -80,9 +80,9 @@ def test_fine_tuning_lowers_the_loss_and_beats_the_untrained_tagger(
 
 def test_long_texts_are_windowed_and_every_window_is_read(fitted: SkillsTagger) -> None:
     long = " ".join(r.text for r in RECORDS * 3)  # ~200 pieces: many 32-piece windows
-    windows = fitted._windows([long])
+    windows, offsets = fitted._windows([long])
     assert len(windows.ids) > 5 and all(len(ids) <= 32 for ids in windows.ids)
-    last_start = max(s for offsets in windows.offsets for s, e in offsets if e > s)
+    last_start = max(s for window in offsets for s, e in window if e > s)
     assert last_start > len(long) - 10  # the last window reaches the end of the text
     found = fitted.predict_spans([long])[0]
     assert found and max(start for start, _, _ in found) > len(long) // 2

@@ -113,9 +113,7 @@ def train(
             TimeElapsedColumn(),
             console=console,
         ) as bar:
-            t = cfg.training
-            epochs = t.transformer.epochs if t.model == "transformer" else t.iterations
-            task = bar.add_task("train", total=epochs, loss=0.0)
+            task = bar.add_task("train", total=cfg.training.epochs, loss=0.0)
             run = train_skills(cfg, lambda epoch, loss: bar.update(task, completed=epoch, loss=loss))
     console.print(scores_table(run.scores, f"held-out distinct texts ({len(run.split.test)})"))
     if run.reviewed_scores:

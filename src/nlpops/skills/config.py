@@ -78,6 +78,11 @@ class SkillsTraining(_Strict):
     seed: int = 0
     context_window: int = Field(8, ge=1, description="Tokens around an ambiguous name searched for cues.")
 
+    @property
+    def epochs(self) -> int:
+        """The passes over the training texts: the transformer's epochs, or spaCy's iterations."""
+        return self.transformer.epochs if self.model == "transformer" else self.iterations
+
     def tagger_params(self) -> dict[str, Any] | None:
         """The transformer tagger's parameters (seeded like the rest), or None for spaCy's NER."""
         if self.model != "transformer":

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from nlpops.models.hf.windows import Windows, collate, encode_windows
 from nlpops.skills.doccano import Record
 from nlpops.skills.patterns import LABELS
 from nlpops.skills.score import SpanSet
@@ -83,15 +83,6 @@ def _close(current: list[Any] | None, spans: SpanSet) -> None:
         spans.add((int(current[0]), int(current[1]), str(current[2])))
 
 
-@dataclass
-class _Windows:
-    """Tokenised windows: ids, piece offsets, and the text each window belongs to."""
-
-    ids: list[list[int]]
-    offsets: list[list[tuple[int, int]]]
-    owner: list[int]
-
-
 class SkillsTagger:
     """A token-classification transformer that finds skills as character spans.
 
@@ -131,42 +122,26 @@ class SkillsTagger:
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's arguments."""
-        keys = ("checkpoint", "max_length", "stride", "epochs", "learning_rate", "batch_size", "seed")
-        return {k: getattr(self, k) for k in (*keys, "num_threads", "device")}
+        keys = ("checkpoint", "max_length", "stride", "epochs", "learning_rate", "batch_size", "seed",
+                "num_threads", "device")  # fmt: skip
+        return {k: getattr(self, k) for k in keys}
 
     # --- tokenisation -------------------------------------------------------------------------
-    def _windows(self, texts: Sequence[str]) -> _Windows:
-        room = self.max_length - self.tokenizer_.num_special_tokens_to_add()
-        if not 0 <= self.stride < room:
-            raise ValueError(
-                f"stride must be in [0, {room}) for max_length={self.max_length}, got {self.stride}"
-            )
-        enc = self.tokenizer_(
-            list(texts),
-            truncation=True,
-            max_length=self.max_length,
-            stride=self.stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-        )
-        offsets = [[(int(s), int(e)) for s, e in window] for window in enc["offset_mapping"]]
-        return _Windows(list(enc["input_ids"]), offsets, list(enc["overflow_to_sample_mapping"]))
+    def _windows(self, texts: Sequence[str]) -> tuple[Windows, list[list[tuple[int, int]]]]:
+        """The texts' windows, and the characters of each window's pieces."""
+        windows = encode_windows(self.tokenizer_, texts, self.max_length, self.stride, offsets=True)
+        return windows, windows.offsets or []
 
-    def _batch(self, windows: _Windows, idx: Sequence[int], tags: list[list[int]] | None) -> dict:
-        width = max(len(windows.ids[i]) for i in idx)
-        pad = int(self.tokenizer_.pad_token_id or 0)
-        ids = torch.full((len(idx), width), pad, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        labels = torch.full_like(ids, IGNORE)
-        for row, i in enumerate(idx):
-            n = len(windows.ids[i])
-            ids[row, :n] = torch.tensor(windows.ids[i])
-            mask[row, :n] = 1
-            if tags is not None:
-                labels[row, :n] = torch.tensor(tags[i])
-        batch = {"input_ids": ids, "attention_mask": mask} | ({"labels": labels} if tags is not None else {})
+    def _batch(self, windows: Windows, idx: Sequence[int], tags: list[list[int]] | None) -> dict:
+        """Inputs of the windows ``idx`` on the model's device, padded; with their tags when given."""
         device = next(self.model_.parameters()).device
-        return {k: v.to(device) for k, v in batch.items()}
+        batch = collate(windows, np.asarray(idx), int(self.tokenizer_.pad_token_id or 0), device)
+        if tags is not None:
+            labels = torch.full_like(batch["input_ids"], IGNORE)
+            for row, i in enumerate(idx):
+                labels[row, : len(tags[i])] = torch.tensor(tags[i])
+            batch["labels"] = labels
+        return batch
 
     # --- training -----------------------------------------------------------------------------
     def fit(self, records: Sequence[Record], on_epoch: Any = None) -> SkillsTagger:
@@ -190,14 +165,14 @@ class SkillsTagger:
             label2id={t: i for i, t in enumerate(TAGS)},
             ignore_mismatched_sizes=True,  # a checkpoint with another head gets a fresh one
         ).to(resolve_device(self.device))
-        windows = self._windows([r.text for r in records])
-        tags = [piece_tags(o, records[k].spans) for o, k in zip(windows.offsets, windows.owner, strict=True)]
+        windows, offsets = self._windows([r.text for r in records])
+        tags = [piece_tags(o, records[k].spans) for o, k in zip(offsets, windows.owner, strict=True)]
         with torch_threads(resolve_threads(self.num_threads)):
             self.history_ = self._train(windows, tags, on_epoch)
         self.model_.eval()
         return self
 
-    def _train(self, windows: _Windows, tags: list[list[int]], on_epoch: Any) -> list[float]:
+    def _train(self, windows: Windows, tags: list[list[int]], on_epoch: Any) -> list[float]:
         from nlpops.models.hf.finetune import warmup_linear
 
         rng = random.Random(self.seed)
@@ -228,7 +203,7 @@ class SkillsTagger:
         """Each text's skills as character spans ``(start, end, label)``."""
         from nlpops.models.deep.trainer import resolve_threads, torch_threads
 
-        windows = self._windows(texts)
+        windows, offsets = self._windows(texts)
         # per text: piece offsets -> summed logits (a piece in two windows is counted twice)
         pieces: list[dict[tuple[int, int], np.ndarray]] = [{} for _ in texts]
         with torch.inference_mode(), torch_threads(resolve_threads(self.num_threads)):
@@ -237,7 +212,7 @@ class SkillsTagger:
                 logits = self.model_(**self._batch(windows, idx, None)).logits.float().cpu().numpy()
                 for row, w in enumerate(idx):
                     seen = pieces[windows.owner[w]]
-                    for j, offset in enumerate(windows.offsets[w]):
+                    for j, offset in enumerate(offsets[w]):
                         if offset[0] != offset[1]:
                             seen[offset] = seen.get(offset, 0) + logits[row, j]
         out = []

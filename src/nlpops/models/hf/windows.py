@@ -26,6 +26,7 @@ class Windows:
     ids: list[list[int]]
     owner: np.ndarray
     n_texts: int
+    offsets: list[list[tuple[int, int]]] | None = None  # each piece's characters, when asked for
 
     @property
     def lengths(self) -> np.ndarray:
@@ -57,7 +58,9 @@ def choose_max_length(tokenizer: Any, texts: Sequence[str], percentile: float = 
     return int(min(cap, max(16, math.ceil(float(np.percentile(lengths, percentile))))))
 
 
-def encode_windows(tokenizer: Any, texts: Sequence[str], max_length: int, stride: int) -> Windows:
+def encode_windows(
+    tokenizer: Any, texts: Sequence[str], max_length: int, stride: int, offsets: bool = False
+) -> Windows:
     """Tokenise ``texts`` into windows of at most ``max_length`` tokens overlapping by ``stride``.
 
     Args:
@@ -65,6 +68,8 @@ def encode_windows(tokenizer: Any, texts: Sequence[str], max_length: int, stride
         texts: raw texts.
         max_length: tokens per window, special tokens included.
         stride: tokens shared by consecutive windows of one text; must leave room to advance.
+        offsets: also return each token's ``(start, end)`` characters in its text (``(0, 0)`` for
+            special tokens), as token classification needs.
 
     Returns:
         Windows: every window of every text; each text has at least one.
@@ -79,9 +84,11 @@ def encode_windows(tokenizer: Any, texts: Sequence[str], max_length: int, stride
         stride=stride,
         return_overflowing_tokens=True,
         return_attention_mask=False,
+        return_offsets_mapping=offsets,
     )
     owner = np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)
-    return Windows(ids=list(enc["input_ids"]), owner=owner, n_texts=len(texts))
+    chars = [[(int(s), int(e)) for s, e in w] for w in enc["offset_mapping"]] if offsets else None
+    return Windows(ids=list(enc["input_ids"]), owner=owner, n_texts=len(texts), offsets=chars)
 
 
 def pad_windows(windows: Windows, idx: np.ndarray, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
