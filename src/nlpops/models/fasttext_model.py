@@ -7,9 +7,14 @@ the model as bytes so that ``pickle`` / ``copy.deepcopy`` still work.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
+import platform
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,8 @@ log = logging.getLogger(__name__)
 STATE_JSON = "fasttext_state.json"
 PREPROCESSOR_FILE = "preprocessor.joblib"
 LABEL = "__label__"
+M_PERTURB = -6  # glibc mallopt parameter (malloc.h)
+_ALLOC_LOCK = threading.Lock()
 
 
 def one_line(text: str) -> str:
@@ -36,12 +43,34 @@ def _read_ft(path: Path) -> Any:
     return fasttext.load_model(str(path))
 
 
-def _train(fasttext: Any, attempts: int = 3, **kwargs: Any) -> tuple[Any, float]:
-    """``fasttext.train_supervised``, quiet; on NaN, retried with half the learning rate.
+@contextmanager
+def zeroed_allocations() -> Iterator[None]:
+    """Within the block, glibc hands out zero-filled memory (``mallopt(M_PERTURB, 0xFF)``).
 
-    fastText sometimes hits "Encountered NaN" on tiny data sets even with one thread (seen on
-    ~100 toy lines with small ``dim``/``bucket``; once in CI three runs at the same rate in a row):
-    the SGD diverged, so the next attempt halves ``lr`` (with a warning) rather than repeat it.
+    fasttext-numpy2 keeps its matrices in an uninitialised aligned buffer, and its random init
+    writes only ``thread`` of 10 blocks of the input matrix (upstream fastText's buffer is
+    zeroed). So the rest held whatever the heap held: a fit raised "Encountered NaN" at any
+    learning rate (every time with ``wordNgrams=1, dim=16`` on toy data, now and then in CI) or
+    differed from run to run with ``thread=1``. Zero-filled, the untouched rows start at 0 as
+    upstream's do. Other platforms are left as they are (the NaN retry in ``_train`` remains).
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        yield
+        return
+    libc = ctypes.CDLL(None)
+    with _ALLOC_LOCK:
+        libc.mallopt(M_PERTURB, 0xFF)  # allocations filled with ~0xFF = 0 (frees with 0xFF)
+        try:
+            yield
+        finally:
+            libc.mallopt(M_PERTURB, 0)
+
+
+def _train(fasttext: Any, attempts: int = 3, **kwargs: Any) -> tuple[Any, float]:
+    """``fasttext.train_supervised``, quiet, on zeroed memory; on NaN, retried at half the rate.
+
+    A genuine divergence (too high a learning rate) still raises "Encountered NaN": the next
+    attempt halves ``lr`` (with a warning) rather than repeat it.
 
     Returns:
         The model and the learning rate it was trained with.
@@ -49,7 +78,8 @@ def _train(fasttext: Any, attempts: int = 3, **kwargs: Any) -> tuple[Any, float]
     lr = float(kwargs.pop("lr"))
     for attempt in range(attempts):
         try:
-            return fasttext.train_supervised(verbose=0, lr=lr, **kwargs), lr
+            with zeroed_allocations():
+                return fasttext.train_supervised(verbose=0, lr=lr, **kwargs), lr
         except RuntimeError as err:
             if "NaN" not in str(err) or attempt == attempts - 1:
                 hint = f": lower lr (last tried {lr})" if "NaN" in str(err) else ""
@@ -71,7 +101,7 @@ class FastTextClassifier(TextClassifier):
         dim (int): embedding size.
         bucket (int): hash buckets for n-grams; bounds the model size.
         min_count (int): minimum word count to enter the vocabulary.
-        thread (int): training threads (more than one is not bit-for-bit reproducible).
+        thread (int): training threads (one is bit-for-bit reproducible, more are not).
         seed (int): random seed.
         quantize (bool): quantize after training (a much smaller ``.ftz``; slightly less accurate).
     """
@@ -130,7 +160,8 @@ class FastTextClassifier(TextClassifier):
                 seed=self.seed,
             )
         if self.quantize:
-            self.model_.quantize(retrain=False, verbose=0)
+            with zeroed_allocations():
+                self.model_.quantize(retrain=False, verbose=0)
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         labels, probs = self.model_.predict(self._lines(texts), k=-1)
