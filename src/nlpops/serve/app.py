@@ -18,6 +18,7 @@ from nlpops import __version__
 from nlpops.serve.alerts import Alerter, AlertRule, channels_from_settings
 from nlpops.serve.batcher import MicroBatcher
 from nlpops.serve.db import Store
+from nlpops.serve.fastpath import PredictFastPath
 from nlpops.serve.metrics import Metrics, MetricsMiddleware
 from nlpops.serve.model_holder import ModelHolder, poll_forever
 from nlpops.serve.routes import admin, feedback, health, pages, predict, stats
@@ -112,7 +113,8 @@ def create_app(
     app.state.spike_monitor = LiveSpikeMonitor(
         LiveSpikeConfig.from_settings(settings), app.state.alerter.channels
     )
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(PredictFastPath)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # added last: outermost, counts both
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(InterfaceError, _database_down)
     app.add_exception_handler(Exception, _unexpected)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
+from starlette.datastructures import State
 
 from nlpops.serve.alerts import Alerter
 from nlpops.serve.batcher import MicroBatcher
@@ -44,10 +46,25 @@ async def get_writer(request: Request) -> PredictionWriter:
     return writer
 
 
-async def get_batcher(request: Request) -> MicroBatcher:
-    """The micro-batcher that shares ``predict_proba`` calls between concurrent requests."""
-    batcher: MicroBatcher = request.app.state.batcher
-    return batcher
+@dataclass(frozen=True)
+class Serving:
+    """What a prediction needs besides the model, read off the app's state in one step (one
+    dependency to solve per request rather than four: that solving showed in the profile)."""
+
+    settings: Settings
+    metrics: Metrics
+    batcher: MicroBatcher  # shares ``predict_proba`` calls between concurrent requests
+    writer: PredictionWriter  # the write-behind queue of predictions
+
+    @classmethod
+    def of(cls, state: State) -> Serving:
+        """The serving parts of a started app's ``state``."""
+        return cls(state.settings, state.metrics, state.batcher, state.writer)
+
+
+async def get_serving(request: Request) -> Serving:
+    """Settings, metrics, batcher and writer of the app."""
+    return Serving.of(request.app.state)
 
 
 def get_session(
@@ -112,6 +129,5 @@ HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 AlerterDep = Annotated[Alerter, Depends(get_alerter)]
-WriterDep = Annotated[PredictionWriter, Depends(get_writer)]
-BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
+ServingDep = Annotated[Serving, Depends(get_serving)]
 AdminDep = Depends(require_admin)

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from nlpops.models.base import predicted_labels
 from nlpops.serve.db import new_id, utcnow
-from nlpops.serve.deps import BatcherDep, MetricsDep, ModelDep, SettingsDep, WriterDep
+from nlpops.serve.deps import ModelDep, Serving, ServingDep, SettingsDep
 from nlpops.serve.explain import explain_text, occlusion_explain
 from nlpops.serve.schemas import (
     ExplainRequest,
@@ -33,19 +33,24 @@ router = APIRouter(prefix="/v1", tags=["model"])
 TOO_LARGE = status.HTTP_413_CONTENT_TOO_LARGE
 
 
-def check_sizes(texts: list[str], settings: Settings) -> None:
-    """Refuse batches over ``max_batch`` and texts over ``max_text_chars`` (413, saying the limit)."""
+def size_problem(texts: list[str], settings: Settings) -> str | None:
+    """What is over ``max_batch`` or ``max_text_chars`` in ``texts``, saying the limit; else None."""
     if len(texts) > settings.max_batch:
-        raise HTTPException(
-            TOO_LARGE, f"{len(texts)} texts sent; send at most {settings.max_batch} per request"
-        )
+        return f"{len(texts)} texts sent; send at most {settings.max_batch} per request"
     for i, text in enumerate(texts):
         if len(text) > settings.max_text_chars:
-            raise HTTPException(
-                TOO_LARGE,
+            return (
                 f"text {i} has {len(text)} characters; the limit is {settings.max_text_chars}, "
-                "shorten or split it",
+                "shorten or split it"
             )
+    return None
+
+
+def check_sizes(texts: list[str], settings: Settings) -> None:
+    """Refuse batches over ``max_batch`` and texts over ``max_text_chars`` (413, saying the limit)."""
+    problem = size_problem(texts, settings)
+    if problem is not None:
+        raise HTTPException(TOO_LARGE, problem)
 
 
 def _storable(text: str) -> str:
@@ -112,31 +117,19 @@ def sentence_predictions(
     return out
 
 
-@router.post("/predict", response_model=PredictResponse)
-async def predict(
-    body: PredictRequest,
-    loaded: ModelDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
-    batcher: BatcherDep,
-    writer: WriterDep,
-) -> PredictResponse:
-    """Classify one text or a batch; each answer has a ``prediction_id`` for feedback.
-
-    Concurrent requests share one model call (``serve/batcher.py``) and the rows are stored by a
-    background writer (``serve/writer.py``); any later read through the API sees them.
-    """
+async def answer_predict(body: PredictRequest, loaded: LoadedModel, serving: Serving) -> PredictResponse:
+    """Classify ``body`` (already size-checked) and queue its rows: the work of POST /v1/predict,
+    shared by the route and the fast path (``serve/fastpath.py``)."""
     texts = body.all_texts()
-    check_sizes(texts, settings)
     start = time.perf_counter()
-    proba = await batcher.predict(loaded, texts)
+    proba = await serving.batcher.predict(loaded, texts)
     latency_ms = (time.perf_counter() - start) * 1000
-    rows = prediction_rows(texts, proba, loaded, settings, latency_ms)
-    writer.submit(rows)
+    rows = prediction_rows(texts, proba, loaded, serving.settings, latency_ms)
+    serving.writer.submit(rows)
     for row in rows:
-        metrics.predictions.labels(row["label"]).inc()
+        serving.metrics.predictions.labels(row["label"]).inc()
     sentences = (
-        await run_in_threadpool(sentence_predictions, loaded, texts, settings)
+        await run_in_threadpool(sentence_predictions, loaded, texts, serving.settings)
         if body.split_sentences
         else None
     )
@@ -154,6 +147,19 @@ async def predict(
         model_version=loaded.version,
         latency_ms=latency_ms,
     )
+
+
+@router.post("/predict", response_model=PredictResponse)
+async def predict(body: PredictRequest, loaded: ModelDep, serving: ServingDep) -> PredictResponse:
+    """Classify one text or a batch; each answer has a ``prediction_id`` for feedback.
+
+    Concurrent requests share one model call (``serve/batcher.py``) and the rows are stored by a
+    background writer (``serve/writer.py``); any later read through the API sees them.
+    """
+    # A well-formed request is answered by serve/fastpath.py before it gets here, with the same
+    # body; this route answers the rest, and every error.
+    check_sizes(body.all_texts(), serving.settings)
+    return await answer_predict(body, loaded, serving)
 
 
 @router.post("/explain", response_model=ExplainResponse)
