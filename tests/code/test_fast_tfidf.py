@@ -59,6 +59,7 @@ def _same(a: sparse.csr_matrix, b: sparse.csr_matrix) -> None:
         {"binary": True, "norm": None},
         {"max_features": 20, "use_idf": False},
         {"min_df": 2},
+        {"norm": "l1", "sublinear_tf": True},
     ],
 )
 def test_transform_equals_scikit_learn(params: dict[str, object]) -> None:

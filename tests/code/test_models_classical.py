@@ -12,6 +12,7 @@ import pytest
 from sklearn.base import clone
 
 from nlpops.models import build_model, load_model_dir
+from nlpops.models.classical import lr_proba
 
 KINDS = ["vader", "tfidf_lr", "tfidf_nb", "tfidf_xgb", "fasttext"]
 # Small, fast settings; the rest are the defaults.
@@ -169,6 +170,30 @@ def test_logreg_nb_scaling_fits_saves_and_loads(tmp_path: Path) -> None:
     assert not np.allclose(scaled.predict_proba(texts), plain.predict_proba(texts))  # the ratios are used
     loaded = load_model_dir(scaled.save(tmp_path / "nb"))
     np.testing.assert_allclose(loaded.predict_proba(texts), scaled.predict_proba(texts), rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "labels"),
+    [
+        ("tfidf_lr", {}, ("negative", "positive")),
+        ("tfidf_lr", {"nb_scale": True}, ("negative", "positive")),
+        ("tfidf_lr", {"char_ngram_range": None}, ("negative", "positive")),
+        ("tfidf_lr", {}, ("negative", "neutral", "positive")),  # 3 classes: scikit-learn's proba
+        ("tfidf_nb", {}, ("negative", "positive")),
+        ("tfidf_xgb", {}, ("negative", "positive")),
+    ],
+)
+def test_predict_shortcuts_equal_the_scikit_learn_calls(
+    kind: str, params: dict[str, Any], labels: tuple[str, ...]
+) -> None:
+    model = build_model(kind, {**FAST[kind], **params}).fit(*make_data(labels))
+    texts = ["so wonderful", "the worst day", "", "a tuesday, the table", "unseen zzz"]
+    reference, fast = model.features_.transform(texts), model._features(texts)
+    assert fast.format == "csr" and fast.shape == reference.shape and (fast != reference).nnz == 0
+    if kind == "tfidf_lr":
+        feats = fast @ model.nb_ratio_ if model.nb_ratio_ is not None else fast
+        expected = model.clf_.predict_proba(feats)
+        np.testing.assert_allclose(lr_proba(model.clf_, feats), expected, rtol=1e-12, atol=1e-15)
 
 
 def test_logreg_nb_scaling_refuses_three_classes() -> None:

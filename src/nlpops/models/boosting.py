@@ -112,4 +112,4 @@ class TfidfBoosting(_TfidfModel):
         self.clf_ = self._classifier().fit(self._reduce(feats), y)
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        return normalized(self.clf_.predict_proba(self._reduce(self.features_.transform(texts))))
+        return normalized(self.clf_.predict_proba(self._reduce(self._features(texts))))

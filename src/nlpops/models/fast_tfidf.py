@@ -11,6 +11,9 @@ Both classes here ``fit`` exactly as ``TfidfVectorizer`` and ``transform`` to th
   lookups instead of a regex, an n-gram list and a per-document counter.
 
 Any setting these shortcuts cannot reproduce exactly falls back to scikit-learn's ``transform``.
+Both also weigh the counts (sublinear tf, idf, norm) with the arithmetic of ``TfidfTransformer``
+but without its input checks, which cost more than the arithmetic on a served batch: 0.67 ms a
+call at 16 texts, measured, against 0.35 ms for counting them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.sparsefuncs_fast import (
+    inplace_csr_row_normalize_l1,
+    inplace_csr_row_normalize_l2,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from nlpops.memo import BoundedMemo
@@ -68,7 +75,21 @@ class _FastTfidf(TfidfVectorizer):
         counts = self._counts(raw_documents)
         if self.binary:
             counts.data.fill(1)
-        return self._tfidf.transform(counts, copy=False)
+        return self._weigh(counts)
+
+    def _weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        """``self._tfidf.transform(counts, copy=False)``: the same steps, in place, unchecked."""
+        tfidf = self._tfidf
+        if tfidf.sublinear_tf:
+            np.log(counts.data, counts.data)
+            counts.data += 1.0
+        if hasattr(tfidf, "idf_"):
+            counts.data *= tfidf.idf_[counts.indices]
+        if tfidf.norm == "l2":  # "l1", "l2" or None: TfidfVectorizer validates it in fit
+            inplace_csr_row_normalize_l2(counts)
+        elif tfidf.norm == "l1":
+            inplace_csr_row_normalize_l1(counts)
+        return counts
 
     def _assemble(self, indices: np.ndarray, lengths: Any) -> sparse.csr_matrix:
         """A CSR count matrix from all documents' feature indices and each document's length."""
