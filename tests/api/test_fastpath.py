@@ -111,3 +111,17 @@ def test_a_body_in_several_messages_is_read_whole(client: TestClient, app: FastA
     client.portal.call(fastpath.PredictFastPath(never_called), scope, receive, send)
     assert sent[0]["status"] == 200
     assert json.loads(sent[1]["body"])["predictions"][0]["label"] == "pos"
+
+
+def test_a_model_failure_is_a_500_counted_under_the_route(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(texts: list[str]) -> Any:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as failing:
+        monkeypatch.setattr(app.state.holder.current.model, "predict_proba", broken)
+        response = failing.post("/v1/predict", json={"text": "I love this movie"})
+        assert response.status_code == 500 and "internal error" in response.json()["detail"]
+        metrics = failing.get("/metrics").text
+    assert 'nlpops_http_requests_total{method="POST",route="/v1/predict",status="500"} 1.0' in metrics

@@ -100,12 +100,12 @@ class PredictFastPath:
         if not eligible:
             await self.app(scope, receive, send)
             return
+        scope["route"] = _ROUTE  # as the router sets it: metrics label even a failure /v1/predict
         messages, body = await _read_body(receive)
         answer = await _answer(app, body) if body is not None else None
         if answer is None:
             await self.app(scope, _replay(messages, receive), send)
             return
-        scope["route"] = _ROUTE  # what the router would have set: metrics label it /v1/predict
         headers = [*_HEADERS, (b"content-length", str(len(answer)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
