@@ -191,9 +191,10 @@ def test_predict_shortcuts_equal_the_scikit_learn_calls(
     reference, fast = model.features_.transform(texts), model._features(texts)
     assert fast.format == "csr" and fast.shape == reference.shape and (fast != reference).nnz == 0
     if kind == "tfidf_lr":
-        feats = fast @ model.nb_ratio_ if model.nb_ratio_ is not None else fast
+        feats = reference @ model.nb_ratio_ if model.nb_ratio_ is not None else reference
         expected = model.clf_.predict_proba(feats)
         np.testing.assert_allclose(lr_proba(model.clf_, feats), expected, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(model.predict_proba(texts), expected, rtol=1e-6)  # float32 rows
 
 
 def test_logreg_nb_scaling_refuses_three_classes() -> None:

@@ -189,8 +189,9 @@ class TfidfLogReg(_TfidfModel):
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         feats = self._features(texts)
-        if getattr(self, "nb_ratio_", None) is not None:  # models saved before nb_scale have none
-            feats = feats @ self.nb_ratio_
+        ratio = getattr(self, "nb_ratio_", None)  # models saved before nb_scale have none
+        if ratio is not None:  # ``feats @ ratio`` in place: the product costs 0.25 ms a call
+            feats.data *= ratio.diagonal()[feats.indices]
         return normalized(lr_proba(self.clf_, feats))
 
 
