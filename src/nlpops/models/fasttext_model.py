@@ -52,7 +52,8 @@ def zeroed_allocations() -> Iterator[None]:
     zeroed). So the rest held whatever the heap held: a fit raised "Encountered NaN" at any
     learning rate (every time with ``wordNgrams=1, dim=16`` on toy data, now and then in CI) or
     differed from run to run with ``thread=1``. Zero-filled, the untouched rows start at 0 as
-    upstream's do. Other platforms are left as they are (the NaN retry in ``_train`` remains).
+    upstream's do. Other platforms are left as they are, and glibc 2.38+ may still serve a matrix
+    under 1 KiB from its thread cache unfilled: for those the NaN retry in ``_train`` remains.
     """
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         yield
