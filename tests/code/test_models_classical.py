@@ -195,6 +195,11 @@ def test_predict_shortcuts_equal_the_scikit_learn_calls(
         expected = model.clf_.predict_proba(feats)
         np.testing.assert_allclose(lr_proba(model.clf_, feats), expected, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(model.predict_proba(texts), expected, rtol=1e-6)  # float32 rows
+    if kind == "tfidf_nb":  # scored through a Fortran-ordered copy of the log-probabilities
+        assert model.clf_.feature_log_prob_.T.flags.c_contiguous
+        c_ordered = copy.deepcopy(model.clf_)
+        c_ordered.feature_log_prob_ = np.ascontiguousarray(c_ordered.feature_log_prob_)
+        np.testing.assert_allclose(model.predict_proba(texts), c_ordered.predict_proba(reference), rtol=1e-9)
 
 
 def test_logreg_nb_scaling_refuses_three_classes() -> None:
