@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 
 from nlpops.models.hf.windows import Windows, collate, encode_windows
 from nlpops.skills.doccano import Record
@@ -83,8 +84,11 @@ def _close(current: list[Any] | None, spans: SpanSet) -> None:
         spans.add((int(current[0]), int(current[1]), str(current[2])))
 
 
-class SkillsTagger:
+class SkillsTagger(BaseEstimator):
     """A token-classification transformer that finds skills as character spans.
+
+    ``get_params`` comes from scikit-learn's ``BaseEstimator`` (read off ``__init__``), so the
+    parameters saved with the tagger cannot drift from the constructor's.
 
     Args:
         checkpoint: ``"minilm"`` (offline), a local Hugging Face folder, or a hub id.
@@ -119,12 +123,6 @@ class SkillsTagger:
         self.seed = seed
         self.num_threads = num_threads
         self.device = device
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor's arguments."""
-        keys = ("checkpoint", "max_length", "stride", "epochs", "learning_rate", "batch_size", "seed",
-                "num_threads", "device")  # fmt: skip
-        return {k: getattr(self, k) for k in keys}
 
     # --- tokenisation -------------------------------------------------------------------------
     def _windows(self, texts: Sequence[str]) -> tuple[Windows, list[list[tuple[int, int]]]]:
