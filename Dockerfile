@@ -25,7 +25,8 @@ FROM ${PYTHON_IMAGE} AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin nlpops \
-    && mkdir /mlartifacts && chown nlpops:nlpops /mlartifacts  # MLflow's artifact volume (compose)
+    && mkdir /mlartifacts && chown nlpops:nlpops /mlartifacts \
+    && mkdir -p /var/lib/nlpops/spool && chown -R nlpops:nlpops /var/lib/nlpops  # compose volumes
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=nlpops:nlpops configs ./configs
@@ -36,7 +37,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     MPLBACKEND=Agg \
     NLPOPS_DATA_DIR=/app/data \
-    NLPOPS_MODEL_CACHE_DIR=/app/.nlpops-cache
+    NLPOPS_MODEL_CACHE_DIR=/app/.nlpops-cache \
+    NLPOPS_SPOOL_DIR=/var/lib/nlpops/spool
 USER nlpops
 EXPOSE 8000
 # /ready: 200 once a model is loaded and the database answers, 503 (exit 1 here) otherwise

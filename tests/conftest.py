@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("NLPOPS_DATA_DIR", str((ROOT / ".." / "shared" / "data").resolve()))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Served predictions are spooled on disk until stored: keep the tests' spools out of the user's.
+os.environ.setdefault("NLPOPS_SPOOL_DIR", tempfile.mkdtemp(prefix="nlpops-test-spool-"))
 PG_URL = os.environ.get("NLPOPS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -63,6 +64,31 @@ class PrivatePostgres:
     def stop(self) -> None:
         """Stop at once, like a crash (``-m immediate``): open connections are cut."""
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def _processes(self) -> list[int]:
+        """The postmaster and its children (the backends, the checkpointer...)."""
+        master = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                fields = dict(
+                    line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+                )
+            except OSError:
+                continue
+            if fields.get("PPid", "").strip() == str(master):
+                children.append(int(status.parent.name))
+        return [master, *children]
+
+    def pause(self) -> None:
+        """SIGSTOP every process of the server: connections stay open, nothing answers (a hung server)."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause`."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGCONT)
 
     def remove(self) -> None:
         """Stop if running and delete the cluster."""

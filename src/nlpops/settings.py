@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
 
+import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_API_KEY_CHARS = 16
 
 
 class Settings(BaseSettings):
@@ -24,10 +28,33 @@ class Settings(BaseSettings):
     # serving
     model_uri: str = Field("models:/sentiment140@champion", description="Model the API serves.")
     database_url: str = Field("sqlite:///nlpops.db", description="SQLAlchemy URL of the feedback store.")
-    api_key: str = Field("change-me", description="Key for the admin routes (header X-API-Key).")
+    api_key: str | None = Field(
+        None,
+        min_length=MIN_API_KEY_CHARS,
+        description="Key of the admin routes (header X-API-Key); unset, the admin routes are off.",
+    )
     store_text: bool = Field(True, description="Store prediction texts; False keeps only their SHA-256.")
     reload_interval_s: float = Field(60.0, description="How often the registry alias is polled; 0 = never.")
     model_cache_dir: Path = Field(Path(".nlpops-cache"), description="Last loaded model, for cold starts.")
+    spool_dir: Path | None = Field(
+        None,
+        description="Where answered predictions are kept until the database has them "
+        "(default: the user state folder, nlpops/spool).",
+    )
+    spool_max_bytes: int = Field(
+        1 << 30, ge=1 << 20, description="Disk the spool may use; past it, predictions answer 503."
+    )
+    db_timeout_s: float = Field(
+        1.5, gt=0, description="Longest wait for the database in a request; then 503 + Retry-After."
+    )
+    max_body_bytes: int = Field(1 << 20, ge=1024, description="Largest request body (413 past it).")
+    max_header_bytes: int = Field(16 * 1024, ge=1024, description="Largest request line + headers (431).")
+    header_timeout_s: float = Field(10.0, gt=0, description="Time a client has to send its headers.")
+    explain_workers: int = Field(1, ge=1, description="Explanations computed at once.")
+    explain_queue: int = Field(4, ge=0, description="Explanations waiting; past it, 429 + Retry-After.")
+    admin_failures_per_min: int = Field(
+        5, ge=1, description="Wrong admin keys a client may send per minute before 429."
+    )
     max_text_chars: int = 5000
     max_batch: int = 256
     explain_samples: int = 300
@@ -50,6 +77,11 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_sender: str = "nlpops@localhost"
     alert_emails: list[str] = Field(default_factory=list)
+
+    def resolved_spool_dir(self) -> Path:
+        """The spool folder of this database (one per database URL: never replayed into another)."""
+        base = self.spool_dir or Path(platformdirs.user_state_dir("nlpops")) / "spool"
+        return base / hashlib.sha256(self.database_url.encode()).hexdigest()[:16]
 
     def resolved_tracking_uri(self) -> str:
         """The tracking URI in force: ``MLFLOW_TRACKING_URI`` when set, else ours."""

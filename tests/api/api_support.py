@@ -44,7 +44,7 @@ def fit_tiny(C: float = 10.0) -> TinyTfidfLR:
     return model
 
 
-API_KEY = "test-key"
+API_KEY = "test-key-0123456789"
 ADMIN = {"X-API-Key": API_KEY}
 DOWN_URL = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"  # nothing listens on port 1
 

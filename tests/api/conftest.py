@@ -14,6 +14,7 @@ from nlpops.serve.alerts import Alerter, AlertRule
 from nlpops.serve.app import create_app
 from nlpops.serve.db import Store
 from nlpops.settings import Settings
+from pg_private import PrivatePostgres
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +36,7 @@ def settings(tmp_path: Path, model_dir: Path) -> Settings:
         api_key=API_KEY,
         reload_interval_s=0,
         model_cache_dir=tmp_path / "cache",
+        spool_dir=tmp_path / "spool",
         max_text_chars=200,
         max_batch=4,
         explain_samples=200,
@@ -68,3 +70,16 @@ def down_store() -> Iterator[Store]:
     store = Store(DOWN_URL)
     yield store
     store.close()
+
+
+@pytest.fixture
+def private_pg() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL cluster of the test's own, to stop, pause and crash (never the shared server)."""
+    pg = PrivatePostgres()
+    pg.start()
+    try:
+        yield pg
+    finally:
+        if (pg.data / "postmaster.pid").exists():
+            pg.resume()  # a paused server does not stop
+        pg.remove()

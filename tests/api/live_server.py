@@ -25,11 +25,18 @@ class LiveServer:
         model_dir: a saved nlpops model folder.
         workdir: cwd of the server and where its log goes.
         env: more environment variables (``NLPOPS_*`` settings).
+        cli: start ``nlpops serve`` (the command users run, with its HTTP limits) instead of uvicorn.
     """
 
     def __init__(
-        self, database_url: str, model_dir: Path, workdir: Path, env: dict[str, str] | None = None
+        self,
+        database_url: str,
+        model_dir: Path,
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        cli: bool = False,
     ) -> None:
+        self.cli = cli
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
@@ -41,6 +48,7 @@ class LiveServer:
             "NLPOPS_RELOAD_INTERVAL_S": "0",
             "NLPOPS_SPIKE_INTERVAL_S": "0",
             "NLPOPS_MODEL_CACHE_DIR": str(workdir / "cache"),
+            "NLPOPS_SPOOL_DIR": str(workdir / "spool"),
             "PYTHONPATH": os.pathsep.join([str(API_DIR), os.environ.get("PYTHONPATH", "")]),
             **(env or {}),
         }
@@ -48,8 +56,12 @@ class LiveServer:
 
     def start(self, timeout_s: float = 60) -> LiveServer:
         """Start (again, on the same port) and wait for ``/ready``."""
-        cmd = [sys.executable, "-m", "uvicorn", "nlpops.serve.app:create_app", "--factory"]
-        cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        if self.cli:
+            cmd = [sys.executable, "-m", "nlpops", "serve", "--port", str(self.port)]
+        else:
+            cmd = [sys.executable, "-m", "uvicorn", "nlpops.serve.app:create_app", "--factory"]
+            cmd += ["--host", "127.0.0.1", "--port", str(self.port)]
+        cmd += ["--log-level", "warning"]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, env=self.env, cwd=self.workdir, stdout=out, stderr=out)
         wait_ready(self.base, self.proc, self.log, timeout_s)
@@ -60,6 +72,12 @@ class LiveServer:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
+
+    def terminate(self, timeout_s: float = 30) -> int:
+        """SIGTERM and wait for the exit; returns the exit code."""
+        assert self.proc is not None
+        self.proc.terminate()
+        return self.proc.wait(timeout_s)
 
     def stop(self) -> None:
         """SIGTERM (graceful), SIGKILL if it does not stop in 15 s."""

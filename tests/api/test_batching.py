@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from nlpops.serve.batcher import MicroBatcher
 from nlpops.serve.db import Prediction, Store, new_id, utcnow
+from nlpops.serve.spool import Spool
 from nlpops.serve.writer import PredictionWriter
 from nlpops.tracking import LoadedModel
 
@@ -100,7 +101,7 @@ def _count(store: Store) -> int:
 def test_writer_batches_inserts_and_flush_sees_them(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'w.db'}")
     assert store.check() is None
-    writer = PredictionWriter(store, max_rows=7)
+    writer = PredictionWriter(store, Spool(tmp_path / "spool", 1 << 30), max_rows=7)
     for i in range(30):
         writer.submit([_row(f"t{i}")])
     assert writer.flush()

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from nlpops.serve.db import Alert, Feedback, Store
-from nlpops.serve.deps import get_store
+from nlpops.serve.dbcall import DatabaseCalls
+from nlpops.serve.deps import get_database
 
 
 def test_feedback_is_stored_then_201(client: TestClient, app: FastAPI) -> None:
@@ -55,10 +56,12 @@ def test_feedback_database_down_is_503_then_recovers(
     client: TestClient, app: FastAPI, down_store: Store
 ) -> None:
     pid = predict_one(client)
-    app.dependency_overrides[get_store] = lambda: down_store
+    down = DatabaseCalls(down_store, app.state.writer)
+    app.dependency_overrides[get_database] = lambda: down
     response = client.post("/v1/feedback", json={"prediction_id": pid, "correct": True})
     assert response.status_code == 503
     assert "database is unavailable" in response.json()["detail"]
+    assert response.headers["Retry-After"] == "2"
     app.dependency_overrides.clear()
     assert client.post("/v1/feedback", json={"prediction_id": pid, "correct": True}).status_code == 201
 

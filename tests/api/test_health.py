@@ -33,7 +33,9 @@ def test_not_ready_when_the_database_is_down(client: TestClient, app: FastAPI, d
     assert response.status_code == 503
     body = response.json()
     assert body["model_loaded"] and not body["database"]
-    assert body["reason"].startswith("database unreachable: OperationalError")
+    assert body["reason"].startswith("database unreachable (OperationalError")
+    assert "127.0.0.1" not in response.text and "postgres" not in response.text  # no host, no user
+    assert response.headers["Retry-After"] == "2"
 
 
 def test_not_ready_without_a_model(settings: Settings, tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ port of its own, stopped with ``-m immediate``), never the shared server.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,16 +19,6 @@ from nlpops.serve.db import Feedback, Prediction
 from pg_private import PrivatePostgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-
-
-@pytest.fixture
-def private_pg() -> Iterator[PrivatePostgres]:
-    pg = PrivatePostgres()
-    pg.start()
-    try:
-        yield pg
-    finally:
-        pg.remove()
 
 
 def predict(client: httpx.Client, text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from nlpops.serve.db import Prediction, Store
+from nlpops.serve.spool import Spool
 from nlpops.serve.writer import PredictionWriter
 
 
@@ -89,16 +91,17 @@ def test_predict_batch_too_big_is_413(client: TestClient) -> None:
 
 
 def test_predict_answers_when_the_database_is_down(
-    client: TestClient, app: FastAPI, down_store: Store
+    client: TestClient, app: FastAPI, down_store: Store, tmp_path: Path
 ) -> None:
     healthy = app.state.writer
-    app.state.writer = PredictionWriter(down_store, retry_delay_s=0)
+    spool = Spool(tmp_path / "down-spool", 1 << 30)
+    app.state.writer = PredictionWriter(down_store, spool, retry_delay_s=0)
     response = client.post("/v1/predict", json={"text": "I love this"})
     assert response.status_code == 200
     assert response.json()["predictions"][0]["label"] == "pos"
     assert app.state.writer.flush() and app.state.writer.pending == 1  # kept until the database answers
     app.state.writer.close()
-    assert app.state.writer.lost == 1  # stopped before the database came back
+    assert app.state.writer.lost == 0 and len(list(spool.folder.glob("*.spool"))) == 1  # kept on disk
     app.state.writer = healthy
     assert client.post("/v1/predict", json={"text": "back again"}).status_code == 200
     assert [r.text for r in _rows(app)] == ["back again"]

@@ -30,13 +30,14 @@ INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}")
 
 
 def interpolate(value: str) -> str:
-    """Compose's ``${VAR:-default}`` replaced by its default (``${VAR:?msg}`` by ``VAR``)."""
+    """Compose's ``${VAR:-default}`` replaced by its default (``${VAR:?msg}``, which the operator must
+    set, by a value as long as a real key)."""
     return INTERPOLATION.sub(lambda m: _default(m.group(0), m.group(1)), value)
 
 
 def _default(whole: str, name: str) -> str:
     match = re.fullmatch(r"\$\{[A-Z0-9_]+:?-(.*)\}", whole)
-    return match.group(1) if match else name
+    return match.group(1) if match else f"{name}-as-set-by-the-operator"
 
 
 def compose() -> dict[str, Any]:

@@ -39,7 +39,8 @@ def serve(
     import uvicorn
 
     from nlpops.serve.app import create_app
-    from nlpops.settings import get_settings
+    from nlpops.serve.protocol import PROTOCOL
+    from nlpops.settings import MIN_API_KEY_CHARS, get_settings
 
     overrides: dict[str, Any] = {
         "model_uri": model,
@@ -49,7 +50,19 @@ def serve(
     settings = get_settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
     workers = workers if workers > 0 else len(os.sched_getaffinity(0))
     typer.echo(f"serving {settings.model_uri} on http://{host}:{port} with {workers} worker(s) (docs: /docs)")
-    options: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": access_log}
+    if settings.api_key is None:
+        typer.echo(
+            "admin routes are off (reload, alerts, feedback export): set NLPOPS_API_KEY to a key of at "
+            f"least {MIN_API_KEY_CHARS} characters to turn them on"
+        )
+    typer.echo(f"answered predictions are spooled in {settings.resolved_spool_dir()} until stored")
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": access_log,
+        "http": PROTOCOL,  # header size and time limits (serve/protocol.py)
+    }
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
         return

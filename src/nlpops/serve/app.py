@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import gc
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -18,11 +20,21 @@ from nlpops import __version__
 from nlpops.serve.alerts import Alerter, AlertRule, channels_from_settings
 from nlpops.serve.batcher import MicroBatcher
 from nlpops.serve.db import Store
+from nlpops.serve.dbcall import DATABASE_DOWN, DatabaseCalls, DatabaseUnavailableError
+from nlpops.serve.errors import invalid_request
 from nlpops.serve.fastpath import PredictFastPath
+from nlpops.serve.limits import (
+    BodyLimitMiddleware,
+    BoundedPool,
+    BusyError,
+    FailureLimiter,
+    SecurityHeadersMiddleware,
+)
 from nlpops.serve.metrics import Metrics, MetricsMiddleware
 from nlpops.serve.model_holder import ModelHolder, poll_forever
-from nlpops.serve.routes import admin, feedback, health, pages, predict, stats
+from nlpops.serve.routes import admin, docs, feedback, health, pages, predict, stats
 from nlpops.serve.spikes import LiveSpikeConfig, LiveSpikeMonitor, monitor_forever
+from nlpops.serve.spool import Spool, SpoolFullError
 from nlpops.serve.writer import PredictionWriter
 from nlpops.settings import Settings, get_settings
 
@@ -36,8 +48,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     holder: ModelHolder = app.state.holder
     app.state.store = store = Store(settings.database_url)
     await asyncio.to_thread(store.check)  # a database down now is retried by GET /ready
-    app.state.writer = writer = PredictionWriter(store)
-    writer.start()
+    spool = Spool(settings.resolved_spool_dir(), settings.spool_max_bytes)
+    app.state.writer = writer = PredictionWriter(store, spool)
+    writer.start()  # what a stopped process left in the spool is stored first
+    app.state.batcher.commit = lambda batches: app.state.writer.submit([r for rows in batches for r in rows])
+    app.state.database = DatabaseCalls(store, writer, settings.db_timeout_s)
     app.state.metrics.watch_writer(writer)
     if holder.current is None:
         await asyncio.to_thread(holder.load_initial)
@@ -61,15 +76,51 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await poller
     await app.state.batcher.close()
-    await asyncio.to_thread(writer.close)  # the queued predictions are written before the engine closes
+    app.state.explain_pool.close()
+    app.state.database.close()
+    # What the database has not taken yet stays in the spool for the next start.
+    await asyncio.to_thread(writer.close, 5.0)
     store.close()
+
+
+RETRY_AFTER_S = "2"  # a database outage: clients retry after this many seconds
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
 
 
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     log.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
+    if isinstance(exc, DatabaseUnavailableError):
+        detail, retry_after = str(exc), exc.retry_after
+    else:
+        detail, retry_after = DATABASE_DOWN, RETRY_AFTER_S
     return JSONResponse(
-        {"detail": "the database is unavailable; nothing was stored, retry in a moment"},
+        {"detail": detail},
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": retry_after},
+    )
+
+
+async def _spool_full(request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": f"{exc}; nothing was classified, retry later"},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "30"},
+    )
+
+
+async def _busy(request: Request, exc: Exception) -> JSONResponse:
+    retry = str(math.ceil(exc.retry_after_s)) if isinstance(exc, BusyError) else "1"
+    return JSONResponse(
+        {"detail": str(exc)}, status_code=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": retry}
     )
 
 
@@ -102,6 +153,8 @@ def create_app(
         version=__version__,
         description="Text classification with feedback, alerts, explanations and hot model reload.",
         lifespan=lifespan,
+        docs_url=None,  # routes/docs.py serves both offline
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.holder = holder
@@ -110,15 +163,25 @@ def create_app(
         AlertRule.from_settings(settings), channels_from_settings(settings)
     )
     app.state.batcher = MicroBatcher(settings.max_batch)
+    app.state.explain_pool = BoundedPool(settings.explain_workers, settings.explain_queue, "explain")
+    app.state.admin_failures = FailureLimiter(settings.admin_failures_per_min)
     app.state.spike_monitor = LiveSpikeMonitor(
         LiveSpikeConfig.from_settings(settings), app.state.alerter.channels
     )
+    # Outermost last: metrics count every answer, the headers go on every answer, and a body over
+    # the limit is refused before the fast path or FastAPI reads it.
     app.add_middleware(PredictFastPath)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)  # added last: outermost, counts both
-    app.add_exception_handler(OperationalError, _database_down)
-    app.add_exception_handler(InterfaceError, _database_down)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, headers=SECURITY_HEADERS)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    for error in (OperationalError, InterfaceError, DatabaseUnavailableError):
+        app.add_exception_handler(error, _database_down)
+    app.add_exception_handler(SpoolFullError, _spool_full)
+    app.add_exception_handler(BusyError, _busy)
     app.add_exception_handler(Exception, _unexpected)
-    for module in (predict, feedback, admin, health, stats, pages):
+    for module in (predict, feedback, admin, health, stats, pages, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="docs-assets")
     return app

@@ -7,6 +7,12 @@ is computed at once (no waiting for company); under load, batches grow by themse
 
 The model computes in one worker thread, so the event loop keeps reading and answering requests.
 Requests are only batched with requests for the same loaded model, so a hot reload never mixes models.
+
+The same thread hop finishes the batch: each request's ``finish`` turns its probabilities into
+its result (the prediction rows), and the batcher's ``commit`` stores the results of the whole
+batch at once (the spool: one write and one ``fdatasync`` for every request of the batch). A
+request is answered only once its batch is committed; a commit that fails fails every request of
+the batch, so nothing is answered that was not stored.
 """
 
 from __future__ import annotations
@@ -14,20 +20,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 
 from nlpops.tracking import LoadedModel
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
 class _Job:
     loaded: LoadedModel
     texts: list[str]
-    future: asyncio.Future[np.ndarray] = field(repr=False)
+    future: asyncio.Future[Any] = field(repr=False)
+    finish: Callable[[np.ndarray], Any] | None = field(default=None, repr=False)
 
 
 class MicroBatcher:
@@ -35,10 +45,13 @@ class MicroBatcher:
 
     Args:
         max_texts: the most texts in one model call (a request larger than this runs alone).
+        commit: called in the worker thread with the finished results of each batch (those of
+            the requests that passed a ``finish``), before any of them is answered.
     """
 
-    def __init__(self, max_texts: int = 256) -> None:
+    def __init__(self, max_texts: int = 256, commit: Callable[[list[Any]], None] | None = None) -> None:
         self.max_texts = max_texts
+        self.commit = commit
         self._queue: asyncio.Queue[_Job] | None = None
         self._task: asyncio.Task[None] | None = None
         self._waiting: list[_Job] = []  # taken from the queue, not computed yet
@@ -51,9 +64,23 @@ class MicroBatcher:
 
     async def predict(self, loaded: LoadedModel, texts: list[str]) -> np.ndarray:
         """Class probabilities of ``texts`` (rows in order), computed with whatever else is queued."""
-        future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
-        self._ensure_started().put_nowait(_Job(loaded, texts, future))
-        return await future
+        result: np.ndarray = await self._submit(_Job(loaded, texts, self._future()))
+        return result
+
+    async def predict_then(
+        self, loaded: LoadedModel, texts: list[str], finish: Callable[[np.ndarray], T]
+    ) -> T:
+        """``finish(probabilities of texts)``, run in the worker thread and committed with the batch."""
+        result: T = await self._submit(_Job(loaded, texts, self._future(), finish))
+        return result
+
+    @staticmethod
+    def _future() -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    async def _submit(self, job: _Job) -> Any:
+        self._ensure_started().put_nowait(job)
+        return await job.future
 
     async def close(self) -> None:
         """Stop the worker; queued requests are failed rather than left hanging."""
@@ -96,17 +123,29 @@ class MicroBatcher:
                 raise
 
     async def _compute(self, batch: list[_Job]) -> None:
-        texts = [t for job in batch for t in job.texts]
         try:
-            proba = await asyncio.to_thread(batch[0].loaded.model.predict_proba, texts)
+            results = await asyncio.to_thread(self._run_batch, batch)
         except Exception as err:  # every waiting request gets the error, the worker goes on
-            log.exception("predict_proba failed on a batch of %d texts", len(texts))
+            log.exception("a batch of %d requests failed", len(batch))
             for job in batch:
                 if not job.future.done():
                     job.future.set_exception(err)
             return
+        for job, result in zip(batch, results, strict=True):
+            if not job.future.done():  # a client that went away cancelled its future
+                job.future.set_result(result)
+
+    def _run_batch(self, batch: list[_Job]) -> list[Any]:
+        """In the worker thread: the model on every text, each job's ``finish``, then ``commit``."""
+        texts = [t for job in batch for t in job.texts]
+        proba = batch[0].loaded.model.predict_proba(texts)
+        results: list[Any] = []
         start = 0
         for job in batch:
-            if not job.future.done():  # a client that went away cancelled its future
-                job.future.set_result(proba[start : start + len(job.texts)])
+            part = proba[start : start + len(job.texts)]
+            results.append(job.finish(part) if job.finish is not None else part)
             start += len(job.texts)
+        finished = [r for job, r in zip(batch, results, strict=True) if job.finish is not None]
+        if finished and self.commit is not None:
+            self.commit(finished)
+        return results

@@ -10,7 +10,7 @@ import logging
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -19,15 +19,19 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Insert,
     String,
+    Table,
     Text,
     case,
     create_engine,
     event,
     func,
+    make_url,
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -92,14 +96,25 @@ class Alert(Base):
     window_min: Mapped[float] = mapped_column(Float)
 
 
+CONNECT_TIMEOUT_S = 2  # libpq's smallest
+STATEMENT_TIMEOUT_MS = 5000
+
+
 def make_engine(url: str) -> Engine:
-    """An engine that survives database restarts (``pool_pre_ping``) and fails fast when it is down."""
+    """An engine that survives database restarts (``pool_pre_ping``) and fails fast when it is down
+    or stalls: a connect timeout, a statement timeout on the server, and a short wait for a pooled
+    connection (a hung server holds its connections; the requests behind them must not queue up)."""
     connect_args: dict[str, Any] = {}
     if url.startswith("sqlite"):
         connect_args["check_same_thread"] = False  # sessions are used from the threadpool
+        connect_args["timeout"] = 2.0  # SQLite's busy wait for the write lock
     elif url.startswith("postgresql"):
-        connect_args["connect_timeout"] = 3
-    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+        given = make_url(url).query.get("options", "")  # e.g. a search_path: kept
+        given = " ".join(given) if isinstance(given, tuple) else given
+        connect_args["options"] = f"{given} -c statement_timeout={STATEMENT_TIMEOUT_MS}".strip()
+    pool_args: dict[str, Any] = {} if url.startswith("sqlite") else {"pool_timeout": 2}
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pool_args)
     if url.startswith("sqlite") and ":memory:" not in url and url.rstrip("/") not in ("sqlite:", "sqlite:/"):
         event.listen(engine, "connect", _sqlite_wal)
     return engine
@@ -115,6 +130,17 @@ def _sqlite_wal(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def insert_ignoring_duplicates(engine: Engine) -> Insert:
+    """``INSERT INTO predictions`` that skips rows whose id is stored already, so that replaying
+    the spool (``serve/spool.py``) stores each row once."""
+    table = cast(Table, Prediction.__table__)
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["id"])
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["id"])
+    return table.insert()  # elsewhere a duplicate is refused alone, row by row (serve/writer.py)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -152,6 +178,7 @@ class Store:
         self.engine = make_engine(url)
         self.session_factory = make_session_factory(self.engine)
         self.migrated = False
+        self.insert_predictions = insert_ignoring_duplicates(self.engine)
 
     def check(self) -> str | None:
         """Ping (and migrate if not done yet); returns why the database is unusable, or None."""
@@ -161,8 +188,9 @@ class Store:
                 migrate(self.engine)
                 self.migrated = True
         except Exception as err:
+            # The reason goes to the log only: it names the host, the port and the user.
             log.warning("database %s unusable: %s", self.engine.url.render_as_string(), err)
-            return f"database unreachable: {type(err).__name__}: {str(err).splitlines()[0]}"
+            return f"database unreachable ({type(err).__name__}; the server log has the details)"
         return None
 
     def close(self) -> None:

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import logging
+import math
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
-from sqlalchemy.orm import Session
 from starlette.datastructures import State
 
 from nlpops.serve.alerts import Alerter
 from nlpops.serve.batcher import MicroBatcher
 from nlpops.serve.db import Store
+from nlpops.serve.dbcall import DatabaseCalls
+from nlpops.serve.limits import FailureLimiter
 from nlpops.serve.metrics import Metrics
 from nlpops.serve.model_holder import ModelHolder
 from nlpops.serve.writer import PredictionWriter
-from nlpops.settings import Settings
+from nlpops.settings import MIN_API_KEY_CHARS, Settings
 from nlpops.tracking import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -67,18 +68,10 @@ async def get_serving(request: Request) -> Serving:
     return Serving.of(request.app.state)
 
 
-def get_session(
-    store: Annotated[Store, Depends(get_store)], writer: Annotated[PredictionWriter, Depends(get_writer)]
-) -> Iterator[Session]:
-    """One session per request, closed (and rolled back if uncommitted) at the end.
-
-    The prediction writer is flushed first, so a reader sees every prediction answered so far
-    (feedback on a just-returned ``prediction_id`` finds it).
-    """
-    if not writer.flush():
-        log.warning("the prediction writer did not flush in time; recent predictions may be missing")
-    with store.session_factory() as session:
-        yield session
+async def get_database(request: Request) -> DatabaseCalls:
+    """The database calls of requests, with their deadline (``serve/dbcall.py``)."""
+    database: DatabaseCalls = request.app.state.database
+    return database
 
 
 async def get_holder(request: Request) -> ModelHolder:
@@ -110,12 +103,35 @@ async def get_alerter(request: Request) -> Alerter:
     return alerter
 
 
+ADMIN_OFF = (
+    "the admin routes are off: no admin key is configured; set NLPOPS_API_KEY (at least "
+    f"{MIN_API_KEY_CHARS} characters) and restart the service"
+)
+
+
 async def require_admin(
+    request: Request,
     settings: Annotated[Settings, Depends(get_app_settings)],
     key: Annotated[str | None, Security(api_key_header)],
 ) -> None:
-    """Let the request through only with header ``X-API-Key`` equal to the configured key."""
+    """Let the request through only with header ``X-API-Key`` equal to the configured key.
+
+    No key configured: the admin routes are off (403), never open with a default. A client that
+    sends wrong keys too often is refused for a while (429), so a key cannot be guessed online.
+    """
+    if settings.api_key is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, ADMIN_OFF)
+    limiter: FailureLimiter = request.app.state.admin_failures
+    client = request.client.host if request.client else "?"
+    wait_s = limiter.blocked_for(client)
+    if wait_s > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many wrong admin keys from this client; wait before trying again",
+            headers={"Retry-After": str(math.ceil(wait_s))},
+        )
     if key is None or not secrets.compare_digest(key.encode(), settings.api_key.encode()):
+        limiter.fail(client)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing or wrong X-API-Key header; admin routes need the key set in NLPOPS_API_KEY",
@@ -124,7 +140,7 @@ async def require_admin(
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
-SessionDep = Annotated[Session, Depends(get_session)]
+DatabaseDep = Annotated[DatabaseCalls, Depends(get_database)]
 HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]

@@ -16,10 +16,21 @@ from pydantic import (
 )
 
 
+def _encodable(value: str) -> str:
+    """Refuse lone surrogates (``"\\ud800"`` in JSON): no UTF-8 column or hash takes them."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(
+            f"contains a lone surrogate at character {err.start} ({value[err.start]!r}); send valid Unicode"
+        ) from None
+    return value
+
+
 def _not_blank(text: str) -> str:
     if not text.strip():
         raise ValueError("text is empty or only whitespace; send the text to classify")
-    return text
+    return _encodable(text)
 
 
 NonBlank = Annotated[str, AfterValidator(_not_blank)]
@@ -28,13 +39,16 @@ NonBlank = Annotated[str, AfterValidator(_not_blank)]
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("contains a NUL character (\\u0000), which no stored field accepts")
-    return value
+    return _encodable(value)
 
 
 StoredStr = Annotated[str, AfterValidator(_no_nul)]  # goes into a database column as is
 
 
 # --- prediction ------------------------------------------------------------------------------
+MAX_TEXTS = 10_000  # far above any max_batch setting: a bound on the work of validating a list
+
+
 class PredictRequest(BaseModel):
     """One text (``text``) or a batch (``texts``), not both."""
 
@@ -42,7 +56,10 @@ class PredictRequest(BaseModel):
 
     text: NonBlank | None = Field(None, description="One text to classify.")
     texts: list[NonBlank] | None = Field(
-        None, min_length=1, description="Several texts to classify (1 to max_batch)."
+        None,
+        min_length=1,
+        max_length=MAX_TEXTS,
+        description="Several texts to classify (1 to max_batch).",
     )
     split_sentences: bool = Field(
         False, description="Also classify each sentence, with the words that weigh most on its label."

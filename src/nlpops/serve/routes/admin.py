@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from nlpops.serve.db import Alert
-from nlpops.serve.deps import AdminDep, HolderDep, SessionDep
+from nlpops.serve.deps import AdminDep, DatabaseDep, HolderDep
 from nlpops.serve.model_holder import ModelLoadError
 from nlpops.serve.schemas import AlertPublic, ReloadResult
 
@@ -16,12 +17,16 @@ router = APIRouter(prefix="/v1", tags=["admin"], dependencies=[AdminDep])
 
 
 @router.get("/alerts", response_model=list[AlertPublic])
-def list_alerts(
-    session: SessionDep,
+async def list_alerts(
+    database: DatabaseDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first.")] = 100,
 ) -> list[Alert]:
     """The alerts fired, newest first."""
-    return list(session.scalars(select(Alert).order_by(Alert.created_at.desc()).limit(limit)))
+
+    def newest(session: Session) -> list[Alert]:
+        return list(session.scalars(select(Alert).order_by(Alert.created_at.desc()).limit(limit)))
+
+    return await database.session(newest, flush=False)
 
 
 @router.post(

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from nlpops.serve.db import Feedback, Prediction
-from nlpops.serve.deps import AdminDep, AlerterDep, HolderDep, MetricsDep, SessionDep
+from nlpops.serve.alerts import Alerter
+from nlpops.serve.db import Alert, Feedback, Prediction
+from nlpops.serve.deps import AdminDep, AlerterDep, DatabaseDep, HolderDep, MetricsDep
 from nlpops.serve.schemas import FeedbackCreate, FeedbackExport, FeedbackPage, FeedbackPublic
 
 log = logging.getLogger(__name__)
@@ -35,15 +36,40 @@ def prediction_exists(session: Session, prediction_id: str) -> bool:
     return False
 
 
+def store_feedback(
+    session: Session, body: FeedbackCreate, model_name: str, alerter: Alerter
+) -> tuple[Feedback, Alert | None]:
+    """Commit the verdict (404 for an unknown prediction), then run the alert rule on it."""
+    if not prediction_exists(session, body.prediction_id):
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"no prediction {body.prediction_id!r}; send a prediction_id returned by POST /v1/predict",
+        )
+    feedback = Feedback(prediction_id=body.prediction_id, correct=body.correct, label=body.label)
+    session.add(feedback)
+    session.commit()
+    alert = None
+    if not body.correct:
+        try:
+            alert = alerter.on_incorrect(session, model_name)
+        except SQLAlchemyError:
+            session.rollback()
+            log.exception("could not store the alert")
+    return feedback, alert
+
+
 @router.post(
     "",
     response_model=FeedbackPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={404: {"description": "Unknown prediction_id"}, 503: {"description": "Database down"}},
+    responses={
+        404: {"description": "Unknown prediction_id"},
+        503: {"description": "Database down or not answering in time (header Retry-After)"},
+    },
 )
-def create_feedback(
+async def create_feedback(
     body: FeedbackCreate,
-    session: SessionDep,
+    database: DatabaseDep,
     holder: HolderDep,
     metrics: MetricsDep,
     alerter: AlerterDep,
@@ -57,35 +83,27 @@ def create_feedback(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"label {body.label!r} is not one of the model's classes {classes}",
         )
-    if not prediction_exists(session, body.prediction_id):
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            f"no prediction {body.prediction_id!r}; send a prediction_id returned by POST /v1/predict",
-        )
-    feedback = Feedback(prediction_id=body.prediction_id, correct=body.correct, label=body.label)
-    session.add(feedback)
-    session.commit()
+    model_name = loaded.name if loaded else holder.uri
+    feedback, alert = await database.session(store_feedback, body, model_name, alerter)
     metrics.feedback.labels(correct=str(body.correct).lower()).inc()
-    if not body.correct:
-        try:
-            alert = alerter.on_incorrect(session, loaded.name if loaded else holder.uri)
-        except SQLAlchemyError:
-            session.rollback()
-            log.exception("could not store the alert")
-            alert = None
-        if alert is not None:
-            metrics.alerts.inc()
-            background.add_task(alerter.notify, f"nlpops: {alert.rule}", alert.message)
+    if alert is not None:
+        metrics.alerts.inc()
+        background.add_task(alerter.notify, f"nlpops: {alert.rule}", alert.message)
     return feedback
 
 
 @router.get("", response_model=FeedbackPage, dependencies=[AdminDep])
-def export_feedback(
-    session: SessionDep,
+async def export_feedback(
+    database: DatabaseDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")] = 0,
 ) -> FeedbackPage:
     """Every verdict with its prediction, oldest first (admin; header ``X-API-Key``)."""
+    return await database.session(feedback_page, limit, offset)
+
+
+def feedback_page(session: Session, limit: int, offset: int) -> FeedbackPage:
+    """One page of the feedback export."""
     total = session.scalar(select(func.count()).select_from(Feedback)) or 0
     query = (
         select(Feedback, Prediction)

@@ -27,15 +27,6 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 STATIC_DIR = WEB_DIR / "static"
 LANGUAGES = ("en", "fr")
 EXPLAINED_LINES = 10  # LIME costs ~0.1-0.5 s a text: explain the first lines only
-# Scripts, styles and fonts from this app only; charts and downloads need data: and blob: URLs.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +87,7 @@ def _render(
         "config": config,
         "model": loaded,
     }
-    return templates().TemplateResponse(request, template, context, headers=SECURITY_HEADERS)
+    return templates().TemplateResponse(request, template, context)  # headers: app.py
 
 
 LangQuery = Annotated[str | None, Query(description="UI language: en or fr.")]

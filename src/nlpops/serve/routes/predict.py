@@ -8,13 +8,14 @@ import time
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from nlpops.models.base import predicted_labels
 from nlpops.serve.db import new_id, utcnow
 from nlpops.serve.deps import ModelDep, Serving, ServingDep, SettingsDep
 from nlpops.serve.explain import explain_text, occlusion_explain
+from nlpops.serve.limits import BoundedPool
 from nlpops.serve.schemas import (
     ExplainRequest,
     ExplainResponse,
@@ -122,10 +123,14 @@ async def answer_predict(body: PredictRequest, loaded: LoadedModel, serving: Ser
     shared by the route and the fast path (``serve/fastpath.py``)."""
     texts = body.all_texts()
     start = time.perf_counter()
-    proba = await serving.batcher.predict(loaded, texts)
+
+    def to_rows(proba: np.ndarray) -> list[dict[str, Any]]:
+        latency_ms = (time.perf_counter() - start) * 1000
+        return prediction_rows(texts, proba, loaded, serving.settings, latency_ms)
+
+    # The batch's rows are on disk (the spool) before any of its requests is answered.
+    rows = await serving.batcher.predict_then(loaded, texts, to_rows)
     latency_ms = (time.perf_counter() - start) * 1000
-    rows = prediction_rows(texts, proba, loaded, serving.settings, latency_ms)
-    serving.writer.submit(rows)
     for row in rows:
         serving.metrics.predictions.labels(row["label"]).inc()
     sentences = (
@@ -162,12 +167,24 @@ async def predict(body: PredictRequest, loaded: ModelDep, serving: ServingDep) -
     return await answer_predict(body, loaded, serving)
 
 
-@router.post("/explain", response_model=ExplainResponse)
-def explain(body: ExplainRequest, loaded: ModelDep, settings: SettingsDep) -> ExplainResponse:
-    """Explain the predicted label with LIME: word weights, words for and against it."""
+@router.post(
+    "/explain",
+    response_model=ExplainResponse,
+    responses={429: {"description": "Too many explanations at once (header Retry-After)"}},
+)
+async def explain(
+    body: ExplainRequest, loaded: ModelDep, settings: SettingsDep, request: Request
+) -> ExplainResponse:
+    """Explain the predicted label with LIME: word weights, words for and against it.
+
+    Explanations run in a small pool of their own (``explain_workers``, ``explain_queue``): when it
+    is full the answer is 429 with ``Retry-After``, and predictions and ``/health`` stay fast."""
     check_sizes([body.text], settings)
     start = time.perf_counter()
-    label, probabilities, weights = explain_text(loaded.model, body.text, settings.explain_samples)
+    pool: BoundedPool = request.app.state.explain_pool
+    label, probabilities, weights = await pool.run(
+        explain_text, loaded.model, body.text, settings.explain_samples
+    )
     return ExplainResponse(
         label=label,
         probabilities=probabilities,

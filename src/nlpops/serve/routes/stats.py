@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy.orm import Session
 
 from nlpops.serve.db import alerts_between, feedback_by_hour, predictions_by_hour, utcnow
-from nlpops.serve.deps import HolderDep, SessionDep
+from nlpops.serve.deps import DatabaseDep, HolderDep
 from nlpops.serve.schemas import AlertSummary, HourStats, StatsResponse
 
 router = APIRouter(prefix="/v1", tags=["stats"])
@@ -107,8 +108,8 @@ def _period(until: datetime, hours: int) -> tuple[datetime, datetime]:
 
 
 @router.get("/stats", response_model=StatsResponse)
-def stats(
-    session: SessionDep,
+async def stats(
+    database: DatabaseDep,
     holder: HolderDep,
     hours: Annotated[int, Query(ge=1, le=24 * 31, description="How many hours, ending now.")] = 48,
     until: Annotated[
@@ -120,10 +121,19 @@ def stats(
 ) -> StatsResponse:
     """Predictions per hour and label, negative share, feedback accuracy and alerts (no key needed)."""
     end, since = _period(until or utcnow(), hours)
+
+    def read(session: Session) -> tuple[list[tuple[str, str, int]], list[tuple[str, int, int]], list[Any]]:
+        return (
+            predictions_by_hour(session, since, end),
+            feedback_by_hour(session, since, end),
+            [AlertSummary.model_validate(a) for a in alerts_between(session, since, end)],
+        )
+
+    by_hour, feedback_rows, alerts = await database.session(read)
     counts: dict[datetime, dict[str, int]] = defaultdict(dict)
-    for hour, label, n in predictions_by_hour(session, since, end):
+    for hour, label, n in by_hour:
         counts[_parse_hour(hour)][label] = n
-    feedback = {_parse_hour(h): (n, ok) for h, n, ok in feedback_by_hour(session, since, end)}
+    feedback = {_parse_hour(h): (n, ok) for h, n, ok in feedback_rows}
     loaded = holder.current
     classes = [str(c) for c in loaded.model.classes_] if loaded else []
     labels = _labels(classes, (label for per_hour in counts.values() for label in per_hour))
@@ -142,5 +152,5 @@ def stats(
         negative_share=_ratio(sum(b.predictions[negative] for b in buckets), total) if negative else None,
         total_feedback=given,
         accuracy=_ratio(sum(b.feedback_correct for b in buckets), given),
-        alerts=[AlertSummary.model_validate(a) for a in alerts_between(session, since, end)],
+        alerts=alerts,
     )
