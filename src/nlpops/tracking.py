@@ -102,6 +102,7 @@ class LoadedModel:
     uri: str = ""
     run_id: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    folder: Path | None = None  # the model folder (its reference profile for drift lives there)
 
 
 def parse_registry_uri(uri: str) -> tuple[str, str | None, str | None]:
@@ -180,13 +181,14 @@ def load_estimator(uri: str, cache_dir: Path | None = None) -> LoadedModel:
     local = Path(uri)
     if local.exists():
         folder = _find_model_folder(local)
-        return LoadedModel(model=load_model_dir(folder), name=local.name, uri=uri)
+        return LoadedModel(model=load_model_dir(folder), name=local.name, uri=uri, folder=folder)
     if ":/" not in uri:
         raise FileNotFoundError(
             f"{uri}: no such model folder, and not a URI (models:/name@alias, runs:/id/model)"
         )
     cache, version = download_model(uri, cache_dir)
-    loaded = LoadedModel(model=load_model_dir(_find_model_folder(cache)), name=uri, uri=uri)
+    folder = _find_model_folder(cache)
+    loaded = LoadedModel(model=load_model_dir(folder), name=uri, uri=uri, folder=folder)
     if uri.startswith("models:/"):
         _add_registry_info(loaded, uri, version)
     return loaded

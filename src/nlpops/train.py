@@ -172,6 +172,7 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits, refit: bool = Fal
     """
     import mlflow
 
+    from nlpops.drift import build_profile
     from nlpops.evaluate import evaluate_model, model_size_mb, score_model
     from nlpops.tracking import log_model
 
@@ -217,6 +218,10 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits, refit: bool = Fal
         (work / "split_manifest.json").write_text(json.dumps(splits.manifest, indent=2, default=str))
         mlflow.log_artifact(str(work / "split_manifest.json"))
         _log_evaluation(result, work)
+        # The drift reference travels inside the model folder (the service reads it from there) and is
+        # logged beside it, to read in the MLflow UI.
+        profile = build_profile(model, fit_on["text"].tolist(), splits.val["text"].tolist())
+        mlflow.log_artifact(str(profile.save(folder)))
         uri = log_model(model, folder, splits.test["text"].head(3).tolist())
     return RunResult(run.name, run.spec.kind, run.recipe, active.info.run_id, uri, metrics)
 

@@ -7,6 +7,7 @@ import typer
 from nlpops.cli import data as data_cli
 from nlpops.cli import export as export_cli
 from nlpops.cli import models as models_cli
+from nlpops.cli import monitor as monitor_cli
 from nlpops.cli import serve as serve_cli
 from nlpops.cli import skills as skills_cli
 from nlpops.cli import tune as tune_cli
@@ -28,6 +29,8 @@ app.command("export-onnx")(export_cli.export_onnx)
 
 app.command("serve")(serve_cli.serve)
 app.command("watch")(watch_cli.watch)
+app.command("drift")(monitor_cli.drift)
+app.add_typer(monitor_cli.feedback_app, name="feedback")
 app.add_typer(skills_cli.app, name="skills")
 
 

@@ -1,0 +1,78 @@
+"""``nlpops drift | feedback export | retrain``: watch the served model's inputs and learn from feedback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from nlpops.cli.common import clean_errors, console, quiet_libraries
+
+feedback_app = typer.Typer(
+    help="The verdicts users and reviewers gave on served predictions.", no_args_is_help=True
+)
+
+
+def drift(
+    model: Annotated[
+        str, typer.Option("--model", help="Model URI (models:/name@champion, runs:/…, a folder).")
+    ],
+    current: Annotated[Path, typer.Option(help="The texts to test: any file the loaders read.")],
+    text_col: Annotated[str | None, typer.Option(help="Text column of a generic file.")] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option(help="Test against this file instead of the model's saved reference profile."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for report.html, the plots and drift.json.")
+    ] = None,
+) -> None:
+    """Do the texts of ``--current`` still look like the model's training data? Exit 0 either way.
+
+    Example: nlpops drift --model models:/sentiment140@champion
+    --current ../shared/data/twitter_us_airline_sentiment_tweets.csv.gz --out reports/drift
+    """
+    from nlpops.data import load_dataset
+    from nlpops.drift import Profile, build_profile, compare, write_report
+    from nlpops.outputs import check_out_dir
+    from nlpops.tracking import load_estimator
+
+    quiet_libraries()
+    with clean_errors():
+        if out is not None:
+            check_out_dir(out)
+        columns = {"text": text_col} if text_col else None
+        with console.status("loading the model and the texts…"):
+            loaded = load_estimator(model)
+            texts = load_dataset(current, columns=columns)["text"].astype(str).tolist()
+        with console.status(f"testing {len(texts):,} texts…"):
+            if reference is not None:
+                ref_texts = load_dataset(reference, columns=columns)["text"]
+                ref_list = ref_texts.astype(str).tolist()
+                profile = build_profile(loaded.model, ref_list, ref_list)
+            else:
+                if loaded.folder is None:
+                    raise FileNotFoundError(f"{model}: no model folder to read the reference profile from")
+                profile = Profile.load(loaded.folder)
+            report = compare(profile, loaded.model, texts)
+        if out is not None:
+            write_report(report, out, f"Drift of {current.name} against {model}")
+    if as_json:
+        typer.echo(json.dumps(report.to_json() | {"model": model, "current": str(current)}))
+        return
+    table = Table(title=f"{current.name} against {model}")
+    for col in ("feature", "PSI", "p-value", "verdict"):
+        table.add_column(col)
+    for f in report.features:
+        table.add_row(
+            f.feature, f"{f.psi:.3f}", f"{f.p_value:.2g}", "[red]drift[/]" if f.drifted else "stable"
+        )
+    console.print(table)
+    verdict = {True: "[bold red]drift detected[/]", False: "[green]no drift[/]", None: "no verdict"}
+    console.print(f"{verdict[report.drift_detected]} ({report.n_current:,} texts) {report.reason}")
+    if out is not None:
+        console.print(f"report: {out / 'report.html'}")
