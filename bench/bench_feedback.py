@@ -8,7 +8,7 @@ All on 127.0.0.1, in a fresh PostgreSQL schema (dropped at the end) and a tempor
 
 1. fits a ``tfidf_lr`` on 2,000 tweets of the shipped sample and saves it (the server loads the folder);
 2. starts ``uvicorn nlpops.serve.app:create_app --factory`` (1 worker) on that schema, waits for ``/ready``,
-   and makes 256 predictions to give feedback on;
+   and makes one prediction per post to give feedback on (a prediction keeps one verdict: the last);
 3. load: ``--posts`` feedback posts from ``--concurrency`` keep-alive connections; prints wall time,
    posts/s, p50/p99 latency, errors, and checks that the feedback rows equal the acknowledged (201) posts;
 4. crash: the same load again, ``kill -9`` of the server once ``--kill-at`` posts are acknowledged, restart
@@ -261,11 +261,12 @@ def main() -> int:
         server = Server(env, workdir, free_port())
         server.start()
         try:
-            predictions = make_predictions(server.base, 256)
+            predictions = make_predictions(server.base, args.posts)
             print(f"load  ({args.concurrency} concurrent):", flush=True)
             load = run_load(server.base, db_url, predictions, args.posts, args.concurrency)
             print(f"  {load.summary()}\n  feedback rows stored = acknowledged posts: OK", flush=True)
             print(f"crash (kill -9 at {args.kill_at:,} acknowledged, restart):", flush=True)
+            predictions = make_predictions(server.base, args.posts)
             crash, stored, restart_s = run_crash(
                 server, db_url, predictions, args.posts, args.concurrency, args.kill_at
             )

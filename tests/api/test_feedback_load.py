@@ -42,19 +42,20 @@ def server(pg_schema_url: str, model_dir: Path, tmp_path: Path) -> Iterator[Live
 
 
 def test_feedback_under_load(server: LiveServer, pg_schema_url: str) -> None:
-    predictions = bench.make_predictions(server.base, 64, batch=16)
+    predictions = bench.make_predictions(server.base, 1000)  # one verdict per prediction
     result = bench.run_load(server.base, pg_schema_url, predictions, posts=1000, concurrency=32)
     assert len(result.acked) == 1000 and len(set(result.acked)) == 1000
     assert len(bench.feedback_ids(pg_schema_url)) == 1000
 
 
 def test_kill_9_loses_no_acknowledged_feedback(server: LiveServer, pg_schema_url: str) -> None:
-    predictions = bench.make_predictions(server.base, 16, batch=16)
+    predictions = bench.make_predictions(server.base, 600)
     result, stored, _ = bench.run_crash(
         server, pg_schema_url, predictions, posts=600, concurrency=32, kill_at=300
     )
     assert 300 <= len(result.acked) < 600, "the kill should cut the load"
     assert result.n_errors > 0 and stored >= len(result.acked)
     assert server.proc is not None and server.proc.poll() is None  # restarted and serving
-    again = bench.run_load(server.base, pg_schema_url, predictions, posts=50, concurrency=8)
+    fresh = bench.make_predictions(server.base, 50)
+    again = bench.run_load(server.base, pg_schema_url, fresh, posts=50, concurrency=8)
     assert len(again.acked) == 50

@@ -160,7 +160,7 @@ class Alerter:
             rule=self.rule.name,
             message=(
                 f"{count} incorrect feedbacks in the last {window_min:g} min for model {model_name}; "
-                "check the recent predictions (GET /v1/feedback) and consider retraining."
+                "review them on the service's /review page (admin key), then retrain with nlpops retrain."
             ),
             incorrect_count=count,
             window_min=window_min,

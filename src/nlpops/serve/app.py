@@ -32,7 +32,7 @@ from nlpops.serve.limits import (
 )
 from nlpops.serve.metrics import Metrics, MetricsMiddleware
 from nlpops.serve.model_holder import ModelHolder, poll_forever
-from nlpops.serve.routes import admin, docs, feedback, health, pages, predict, stats
+from nlpops.serve.routes import admin, docs, feedback, health, pages, predict, review, stats
 from nlpops.serve.spikes import LiveSpikeConfig, LiveSpikeMonitor, monitor_forever
 from nlpops.serve.spool import Spool, SpoolFullError
 from nlpops.serve.writer import PredictionWriter
@@ -180,7 +180,7 @@ def create_app(
     app.add_exception_handler(SpoolFullError, _spool_full)
     app.add_exception_handler(BusyError, _busy)
     app.add_exception_handler(Exception, _unexpected)
-    for module in (predict, feedback, admin, health, stats, pages, docs):
+    for module in (predict, feedback, review, admin, health, stats, pages, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="docs-assets")

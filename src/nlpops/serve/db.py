@@ -19,6 +19,7 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Index,
     Insert,
     String,
     Table,
@@ -69,18 +70,45 @@ class Prediction(Base):
     model_name: Mapped[str] = mapped_column(String(300))
     model_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
     latency_ms: Mapped[float] = mapped_column(Float)
+    origin: Mapped[str] = mapped_column(String(20), default="live", server_default="live")
 
 
 class Feedback(Base):
-    """A user's verdict on a prediction, with the right label when they give it."""
+    """The verdict on a prediction, with the right label when given: one per prediction, the last
+    one given wins (``source``: ``user`` from the page, ``review`` from the review queue)."""
 
     __tablename__ = "feedback"
+    __table_args__ = (Index("ux_feedback_prediction_id", "prediction_id", unique=True),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    prediction_id: Mapped[str] = mapped_column(ForeignKey("predictions.id", ondelete="CASCADE"), index=True)
+    prediction_id: Mapped[str] = mapped_column(ForeignKey("predictions.id", ondelete="CASCADE"))
     correct: Mapped[bool] = mapped_column(Boolean)
     label: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    source: Mapped[str] = mapped_column(String(20), default="user", server_default="user")
+
+
+def upsert_verdict(
+    session: Session, prediction_id: str, correct: bool, label: str | None, source: str
+) -> Feedback:
+    """Store the verdict on ``prediction_id``, replacing an earlier one (committed; returns the row)."""
+    values = {
+        "id": new_id(),
+        "prediction_id": prediction_id,
+        "correct": correct,
+        "label": label,
+        "created_at": utcnow(),
+        "source": source,
+    }
+    table = cast(Table, Feedback.__table__)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    replace = {k: insert.excluded[k] for k in ("correct", "label", "created_at", "source")}
+    statement = insert.values(values).on_conflict_do_update(index_elements=["prediction_id"], set_=replace)
+    session.execute(statement)
+    session.commit()
+    feedback = session.scalars(select(Feedback).where(Feedback.prediction_id == prediction_id)).one()
+    return feedback
 
 
 class Alert(Base):

@@ -154,7 +154,7 @@ class FeedbackCreate(BaseModel):
 
 
 class FeedbackPublic(BaseModel):
-    """A stored verdict."""
+    """A stored verdict (the last one given on its prediction)."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -163,6 +163,39 @@ class FeedbackPublic(BaseModel):
     correct: bool
     label: str | None
     created_at: datetime
+    source: str = Field("user", description="user (the page's thumbs) or review (the review queue).")
+
+
+class ReviewVerdict(BaseModel):
+    """A reviewer's verdict: right, or the right label."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    correct: bool
+    label: StoredStr | None = Field(None, max_length=200, description="The right label, when it was wrong.")
+
+
+class ReviewItem(BaseModel):
+    """A prediction in the review queue."""
+
+    prediction_id: str
+    created_at: datetime
+    text: str | None
+    label: str
+    probabilities: dict[str, float]
+    confidence: float
+    words: list[WordWeight] = Field(description="Words by |weight|; positive ones push towards the label.")
+    user_verdict: FeedbackPublic | None = Field(description="The user's negative verdict, when it is why.")
+
+
+class ReviewPage(BaseModel):
+    """The head of the review queue and its size."""
+
+    items: list[ReviewItem]
+    size: int = Field(
+        description="Negative user verdicts not reviewed, plus unjudged low-confidence predictions."
+    )
+    classes: list[str]
 
 
 class FeedbackExport(FeedbackPublic):

@@ -12,8 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from nlpops.serve.alerts import Alerter
-from nlpops.serve.db import Alert, Feedback, Prediction
+from nlpops.serve.db import Alert, Feedback, Prediction, upsert_verdict
 from nlpops.serve.deps import AdminDep, AlerterDep, DatabaseDep, HolderDep, MetricsDep
+from nlpops.serve.model_holder import ModelHolder
 from nlpops.serve.schemas import FeedbackCreate, FeedbackExport, FeedbackPage, FeedbackPublic
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,17 @@ def prediction_exists(session: Session, prediction_id: str) -> bool:
     return False
 
 
+def check_label(holder: ModelHolder, label: str | None) -> None:
+    """422 when ``label`` is given and is not one of the served model's classes."""
+    loaded = holder.current
+    classes = [str(c) for c in loaded.model.classes_] if loaded else []
+    if label is not None and classes and label not in classes:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"label {label!r} is not one of the model's classes {classes}",
+        )
+
+
 def store_feedback(
     session: Session, body: FeedbackCreate, model_name: str, alerter: Alerter
 ) -> tuple[Feedback, Alert | None]:
@@ -45,9 +57,7 @@ def store_feedback(
             status.HTTP_404_NOT_FOUND,
             f"no prediction {body.prediction_id!r}; send a prediction_id returned by POST /v1/predict",
         )
-    feedback = Feedback(prediction_id=body.prediction_id, correct=body.correct, label=body.label)
-    session.add(feedback)
-    session.commit()
+    feedback = upsert_verdict(session, body.prediction_id, body.correct, body.label, source="user")
     alert = None
     if not body.correct:
         try:
@@ -76,13 +86,8 @@ async def create_feedback(
     background: BackgroundTasks,
 ) -> Feedback:
     """Record whether a prediction was right (201 once stored); incorrect ones feed the alert rule."""
+    check_label(holder, body.label)
     loaded = holder.current
-    classes = [str(c) for c in loaded.model.classes_] if loaded else []
-    if body.label is not None and classes and body.label not in classes:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"label {body.label!r} is not one of the model's classes {classes}",
-        )
     model_name = loaded.name if loaded else holder.uri
     feedback, alert = await database.session(store_feedback, body, model_name, alerter)
     metrics.feedback.labels(correct=str(body.correct).lower()).inc()

@@ -116,3 +116,16 @@ def dashboard_page(
 ) -> HTMLResponse:
     """Predictions, negative share and feedback accuracy over time; alerts; the model served."""
     return _render(request, "dashboard.html", pick_language(lang, accept_language), holder, settings)
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_page(
+    request: Request,
+    holder: HolderDep,
+    settings: SettingsDep,
+    lang: LangQuery = None,
+    accept_language: AcceptLanguage = None,
+) -> HTMLResponse:
+    """The review queue, keyboard first; its data needs the admin key, typed in the page and kept
+    in the page's memory only (not in storage, not in the URL)."""
+    return _render(request, "review.html", pick_language(lang, accept_language), holder, settings)
