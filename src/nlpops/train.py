@@ -254,8 +254,12 @@ def run_training(
     models: list[str] | None = None,
     recipes: list[str] | None = None,
     notify: Notify | None = None,
+    splits: Splits | None = None,
 ) -> TrainingReport:
-    """Train every planned run, pick the best by the validation metric, and apply the champion rule."""
+    """Train every planned run, pick the best by the validation metric, and apply the champion rule.
+
+    ``splits`` replaces the config's split (``nlpops retrain`` adds the feedback to its training part).
+    """
     from nlpops.tracking import setup_tracking
 
     say = notify or (lambda _msg: None)
@@ -263,7 +267,7 @@ def run_training(
     for run in plan:  # fail on a bad parameter before any training starts
         build_planned(run, cfg.preprocessing.lang)
     setup_tracking(cfg.name)
-    splits = prepare_data(cfg)
+    splits = splits or prepare_data(cfg)
     say(f"data: {len(splits.train)} train / {len(splits.val)} val / {len(splits.test)} test")
     results = []
     for run in plan:

@@ -30,6 +30,7 @@ app.command("export-onnx")(export_cli.export_onnx)
 app.command("serve")(serve_cli.serve)
 app.command("watch")(watch_cli.watch)
 app.command("drift")(monitor_cli.drift)
+app.command("retrain")(monitor_cli.retrain)
 app.add_typer(monitor_cli.feedback_app, name="feedback")
 app.add_typer(skills_cli.app, name="skills")
 

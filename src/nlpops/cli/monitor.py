@@ -76,3 +76,62 @@ def drift(
     console.print(f"{verdict[report.drift_detected]} ({report.n_current:,} texts) {report.reason}")
     if out is not None:
         console.print(f"report: {out / 'report.html'}")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    database_url: Annotated[str, typer.Option(help="SQLAlchemy URL of the service's store.")],
+    out: Annotated[Path, typer.Option(help="A .csv or .parquet file (the extension picks the format).")],
+) -> None:
+    """Write the verdicts as labelled rows: text, label, prediction_id, model version, time.
+
+    Example: nlpops feedback export --database-url sqlite:///nlpops.db --out feedback.csv
+    """
+    from nlpops.retrain import export_feedback, write_table
+
+    quiet_libraries()
+    with clean_errors():
+        frame = export_feedback(database_url)
+        write_table(frame, out)
+    console.print(f"{len(frame):,} labelled rows → {out}")
+
+
+def retrain(
+    config: Annotated[Path, typer.Argument(help="Run config (YAML) under configs/.")],
+    feedback_db: Annotated[str, typer.Option(help="SQLAlchemy URL of the service's store.")],
+    models: Annotated[str | None, typer.Option(help="Comma-separated model names from the config.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config key: a.b.c=value.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+) -> None:
+    """Train a challenger on the training split plus the feedback; promote it only if it is better.
+
+    Example: nlpops retrain configs/sentiment140.yaml --models tfidf_lr --feedback-db sqlite:///nlpops.db
+    """
+    from nlpops.config import load_config
+    from nlpops.retrain import retrain as run_retrain
+
+    quiet_libraries()
+    with clean_errors():
+        cfg = load_config(config, set_ or [])
+        names = [m.strip() for m in models.split(",") if m.strip()] if models else None
+        with console.status("retraining with the feedback…"):
+            result = run_retrain(cfg, feedback_db, names)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), default=str))
+        return
+    table = Table(title=f"{cfg.registered_model}: champion vs challenger")
+    table.add_column("")
+    keys = sorted({k for side in (result.champion, result.challenger) for k in side if k not in ("uri",)})
+    for key in keys:
+        table.add_column(key)
+    for name, side in (("champion", result.champion), ("challenger", result.challenger)):
+        table.add_row(name, *[_fmt(side.get(k)) for k in keys])
+    console.print(table)
+    console.print(f"feedback: {result.feedback}")
+    console.print("promoted: the service picks it up at its next poll" if result.promoted else "not promoted")
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else "-" if value is None else str(value)
