@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     spike_threshold: float = Field(5.0, gt=0, description="Live spike score (Poisson) that fires.")
     spike_min_volume: int = Field(20, ge=1, description="Fewest negative predictions a spike needs.")
     spike_interval_s: float = Field(60.0, ge=0, description="Seconds between live spike checks; 0 = off.")
+    drift_interval_s: float = Field(600.0, ge=0, description="Seconds between live drift checks; 0 = off.")
+    drift_window: int = Field(1000, ge=50, description="Newest live predictions a drift check reads.")
     alert_webhook_url: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 25

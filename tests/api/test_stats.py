@@ -80,6 +80,7 @@ def test_stats_per_hour(stats_client: TestClient) -> None:
     assert eleven == {
         "hour": "2024-01-01T11:00:00Z", "predictions": {"neg": 0, "pos": 0}, "total": 0,
         "negative_share": None, "feedback": 0, "feedback_correct": 0, "accuracy": None,
+        "baseline_share": None, "threshold_share": None, "spike": False,
     }  # fmt: skip
     assert twelve["predictions"] == {"neg": 2, "pos": 1} and twelve["negative_share"] == pytest.approx(2 / 3)
     assert (ten["feedback"], ten["accuracy"]) == (1, 1.0)

@@ -9,6 +9,7 @@ import logging
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +22,8 @@ from nlpops.serve.alerts import Alerter, AlertRule, channels_from_settings
 from nlpops.serve.batcher import MicroBatcher
 from nlpops.serve.db import Store
 from nlpops.serve.dbcall import DATABASE_DOWN, DatabaseCalls, DatabaseUnavailableError
+from nlpops.serve.drift_monitor import LiveDriftMonitor
+from nlpops.serve.drift_monitor import monitor_forever as drift_monitor_forever
 from nlpops.serve.errors import invalid_request
 from nlpops.serve.fastpath import PredictFastPath
 from nlpops.serve.limits import (
@@ -63,14 +66,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     poller = None
     if settings.reload_interval_s > 0:
         poller = asyncio.create_task(poll_forever(holder, settings.reload_interval_s))
+    drift = None
+    if settings.drift_interval_s > 0:
+        drift = asyncio.create_task(
+            drift_monitor_forever(
+                app.state.drift_monitor, store.session_factory, holder, settings.drift_interval_s
+            )
+        )
     spikes = None
     if settings.spike_interval_s > 0:
         spikes = asyncio.create_task(monitor_forever(app.state.spike_monitor, store.session_factory, holder))
     yield
-    if spikes is not None:
-        spikes.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await spikes
+    for task in (spikes, drift):
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     if poller is not None:
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -168,6 +179,10 @@ def create_app(
     app.state.spike_monitor = LiveSpikeMonitor(
         LiveSpikeConfig.from_settings(settings), app.state.alerter.channels
     )
+    app.state.drift_monitor = LiveDriftMonitor(
+        settings.drift_window, app.state.alerter.channels, timedelta(minutes=settings.alert_cooldown_min)
+    )
+    metrics.watch_drift(app.state.drift_monitor)
     # Outermost last: metrics count every answer, the headers go on every answer, and a body over
     # the limit is refused before the fast path or FastAPI reads it.
     app.add_middleware(PredictFastPath)

@@ -252,14 +252,19 @@ def _hour_of_sqlite(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
     return f"strftime('%Y-%m-%dT%H:00', {compiler.process(element.clauses, **kw)})"
 
 
-def predictions_by_hour(session: Session, since: datetime, until: datetime) -> list[tuple[str, str, int]]:
-    """Count the predictions made in ``[since, until)`` per UTC hour and label: (hour, label, count)."""
+def predictions_by_hour(
+    session: Session, since: datetime, until: datetime, include_batch: bool = True
+) -> list[tuple[str, str, int]]:
+    """Count the predictions made in ``[since, until)`` per UTC hour and label: (hour, label, count);
+    without ``include_batch``, those of uploaded files are left out."""
     hour = hour_of(Prediction.created_at)
     query = (
         select(hour, Prediction.label, func.count())
         .where(Prediction.created_at >= since, Prediction.created_at < until)
         .group_by(hour, Prediction.label)
     )
+    if not include_batch:
+        query = query.where(Prediction.origin == "live")
     return [(str(h), str(label), int(n)) for h, label, n in session.execute(query).tuples()]
 
 

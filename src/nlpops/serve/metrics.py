@@ -48,6 +48,16 @@ class Metrics:
         self.rows_lost = Gauge(
             "nlpops_prediction_rows_lost", "Prediction rows dropped since startup.", registry=self.registry
         )
+        self.drift_detected = Gauge(
+            "nlpops_drift_detected",
+            "1 when the last live drift check found drift, 0 when not, -1 before a verdict.",
+            registry=self.registry,
+        )
+        self.drift_detected.set(-1)
+        self.drift_psi = Gauge(
+            "nlpops_drift_psi", "PSI of each feature at the last live drift check.", ["feature"],
+            registry=self.registry,
+        )  # fmt: skip
         self.model_info = Gauge(
             "nlpops_model_info", "The model served (value 1).", ["name", "version"], registry=self.registry
         )
@@ -62,7 +72,21 @@ class Metrics:
         self.rows_pending.set_function(lambda: writer.pending)
         self.rows_lost.set_function(lambda: writer.lost)
 
+    def watch_drift(self, monitor: Any) -> None:
+        """Export the drift monitor's last verdict at each scrape."""
+
+        def detected() -> float:
+            report = monitor.last
+            return -1.0 if report is None or report.drift_detected is None else float(report.drift_detected)
+
+        self.drift_detected.set_function(detected)
+        self._drift_monitor = monitor
+
     def exposition(self) -> Response:
+        monitor = getattr(self, "_drift_monitor", None)
+        if monitor is not None and monitor.last is not None:
+            for f in monitor.last.features:
+                self.drift_psi.labels(feature=f.feature).set(f.psi)
         """The text exposition format, for ``GET /metrics``."""
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 

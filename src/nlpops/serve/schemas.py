@@ -64,6 +64,9 @@ class PredictRequest(BaseModel):
     split_sentences: bool = Field(
         False, description="Also classify each sentence, with the words that weigh most on its label."
     )
+    origin: Literal["live", "batch"] = Field(
+        "live", description="batch: an uploaded file, left out of the dashboard's live figures."
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PredictRequest:
@@ -279,6 +282,9 @@ class HourStats(BaseModel):
     feedback: int = Field(description="Verdicts given in this hour.")
     feedback_correct: int = Field(description="Verdicts saying the prediction was right.")
     accuracy: float | None = Field(description="feedback_correct / feedback; None without feedback.")
+    baseline_share: float | None = Field(None, description="Negative share the spike rule expects here.")
+    threshold_share: float | None = Field(None, description="Negative share from which the spike rule fires.")
+    spike: bool = Field(False, description="Whether the spike rule fires on this bucket.")
 
 
 class AlertSummary(BaseModel):
@@ -294,7 +300,7 @@ class AlertSummary(BaseModel):
 
 
 class StatsResponse(BaseModel):
-    """Aggregates of the last ``hours`` hours, one bucket per UTC hour, oldest first."""
+    """Aggregates of the last ``hours`` hours, one bucket per UTC hour or day, oldest first."""
 
     since: datetime = Field(description="Start of the first bucket (inclusive), UTC.")
     until: datetime = Field(description="End of the last bucket (exclusive), UTC.")
@@ -307,3 +313,32 @@ class StatsResponse(BaseModel):
     total_feedback: int
     accuracy: float | None
     alerts: list[AlertSummary] = Field(description="Alerts fired in the period, newest first (at most 50).")
+    bucket: Literal["hour", "day"] = "hour"
+    top_terms: list[str] = Field(
+        default_factory=list, description="Terms over-represented in the last bucket's negatives."
+    )
+    examples: list[str] = Field(
+        default_factory=list, description="A few negative posts of the last bucket (with the admin key only)."
+    )
+    examples_hidden: bool = Field(False, description="Examples exist but need the admin key.")
+    review_queue: int = Field(0, description="Predictions waiting in the review queue.")
+
+
+class DriftFeature(BaseModel):
+    """One feature of the last live drift check."""
+
+    feature: str
+    psi: float
+    p_value: float
+    drifted: bool
+
+
+class DriftStatus(BaseModel):
+    """The last live drift check (``nlpops.drift``: PSI and chi-square per feature)."""
+
+    checked_at: datetime | None
+    model_name: str | None = None
+    drift_detected: bool | None
+    n_current: int = 0
+    features: list[DriftFeature]
+    reason: str | None = None

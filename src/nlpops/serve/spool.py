@@ -93,6 +93,7 @@ def decode_lines(data: bytes) -> tuple[list[Row], int]:
         try:
             row = json.loads(line)
             row["created_at"] = datetime.fromisoformat(row["created_at"])
+            row.setdefault("origin", "live")  # rows spooled before predictions had an origin
         except (ValueError, KeyError, TypeError):
             bad += 1
             continue

@@ -61,7 +61,12 @@ def _storable(text: str) -> str:
 
 
 def prediction_rows(
-    texts: list[str], proba: np.ndarray, loaded: LoadedModel, settings: Settings, latency_ms: float
+    texts: list[str],
+    proba: np.ndarray,
+    loaded: LoadedModel,
+    settings: Settings,
+    latency_ms: float,
+    origin: str = "live",
 ) -> list[dict[str, Any]]:
     """One ``predictions`` row (a dict of columns) per text, with a fresh id."""
     classes = [str(c) for c in loaded.model.classes_]
@@ -78,6 +83,7 @@ def prediction_rows(
             "model_name": loaded.name,
             "model_version": loaded.version,
             "latency_ms": latency_ms / len(texts),  # per text
+            "origin": origin,
         }
         for text, row, label in zip(texts, proba, labels, strict=True)
     ]
@@ -126,7 +132,7 @@ async def answer_predict(body: PredictRequest, loaded: LoadedModel, serving: Ser
 
     def to_rows(proba: np.ndarray) -> list[dict[str, Any]]:
         latency_ms = (time.perf_counter() - start) * 1000
-        return prediction_rows(texts, proba, loaded, serving.settings, latency_ms)
+        return prediction_rows(texts, proba, loaded, serving.settings, latency_ms, body.origin)
 
     # The batch's rows are on disk (the spool) before any of its requests is answered.
     rows = await serving.batcher.predict_then(loaded, texts, to_rows)

@@ -2,25 +2,31 @@
 
 ``GET /v1/stats`` needs no admin key, on purpose. The dashboard is opened by the business owner
 in a browser, and a key typed into a page ends up in its storage, its history or a screenshot;
-the admin key stays for what can act or leak (model reload, the feedback export with the texts).
-Stats only hold counts and rates, and the alerts without their ids; their messages name the
+the admin key stays for what can act or leak (model reload, the feedback export with the texts,
+the example posts of the current window, which stats hold only for a caller with the key).
+Stats hold counts, rates and top terms, and the alerts without their ids; their messages name the
 model, which ``GET /v1/model`` already shows to anyone. A deployment that must hide even these
 puts the whole service behind its proxy's authentication.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query, Request, Security, status
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nlpops.serve.db import alerts_between, feedback_by_hour, predictions_by_hour, utcnow
-from nlpops.serve.deps import DatabaseDep, HolderDep
-from nlpops.serve.schemas import AlertSummary, HourStats, StatsResponse
+from nlpops.serve.db import Prediction, alerts_between, feedback_by_hour, predictions_by_hour, utcnow
+from nlpops.serve.deps import DatabaseDep, HolderDep, SettingsDep, api_key_header
+from nlpops.serve.routes.review import queue_size
+from nlpops.serve.schemas import AlertSummary, DriftFeature, DriftStatus, HourStats, StatsResponse
+from nlpops.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["stats"])
 HOUR = timedelta(hours=1)
@@ -107,10 +113,86 @@ def _period(until: datetime, hours: int) -> tuple[datetime, datetime]:
         ) from None
 
 
+def merge_days(buckets: list[HourStats]) -> list[HourStats]:
+    """Hourly buckets summed per UTC day (a 30-day chart of 720 hourly bars is a 1 px line)."""
+    days: dict[datetime, list[HourStats]] = {}
+    for b in buckets:
+        days.setdefault(b.hour.replace(hour=0), []).append(b)
+    merged = []
+    for day, group in days.items():
+        labels = group[0].predictions.keys()
+        per_label = {label: sum(b.predictions[label] for b in group) for label in labels}
+        total, given = sum(per_label.values()), sum(b.feedback for b in group)
+        correct = sum(b.feedback_correct for b in group)
+        negative = sum(b.total * (b.negative_share or 0.0) for b in group)
+        has_negative = any(b.negative_share is not None for b in group) or not total
+        merged.append(
+            HourStats(
+                hour=day, predictions=per_label, total=total,
+                negative_share=_ratio(round(negative), total) if has_negative else None,
+                feedback=given, feedback_correct=correct, accuracy=_ratio(correct, given),
+            )
+        )  # fmt: skip
+    return merged
+
+
+def mark_spikes(buckets: list[HourStats], negative: str | None, settings: Settings) -> None:
+    """Each bucket's baseline negative share, the share the live spike rule fires at, and whether it
+    did (the rule of ``serve/spikes.py``, on these buckets)."""
+    from scipy.stats import poisson
+
+    from nlpops.watch.detect import SpikeDetector
+
+    if negative is None or len(buckets) < 4:
+        return
+    detector = SpikeDetector(
+        min(settings.spike_baseline_windows, len(buckets) - 1), settings.spike_threshold,
+        settings.spike_min_volume, basis="share", min_history=3,
+    )  # fmt: skip
+    volumes = np.asarray([b.total for b in buckets], dtype=float)
+    negatives = np.asarray([b.predictions.get(negative, 0) for b in buckets], dtype=float)
+    expected, score = detector.scores(volumes, negatives)
+    for i, b in enumerate(buckets):
+        if np.isnan(expected[i]) or not b.total:
+            continue
+        b.baseline_share = float(expected[i] / b.total)
+        fires_at = poisson.isf(10.0**-settings.spike_threshold, max(expected[i], 0.5)) + 1
+        b.threshold_share = float(min(1.0, max(fires_at, settings.spike_min_volume) / b.total))
+        b.spike = bool(score[i] >= settings.spike_threshold and negatives[i] >= settings.spike_min_volume)
+
+
+def current_window(
+    session: Session, negative: str | None, buckets: list[HourStats], end: datetime, include_batch: bool
+) -> tuple[list[str], list[str]]:
+    """Top terms of the negative posts of the last bucket against the period's earlier ones, and a few
+    of those posts (as ``nlpops watch`` describes a spike)."""
+    from nlpops.watch.detect import top_terms
+
+    if negative is None or not buckets:
+        return [], []
+    start, since = buckets[-1].hour, buckets[0].hour
+
+    def texts(lo: datetime, hi: datetime) -> list[str]:
+        query = (
+            select(Prediction.text)
+            .where(Prediction.label == negative, Prediction.text.is_not(None))
+            .where(Prediction.created_at >= lo, Prediction.created_at < hi)
+            .order_by(Prediction.created_at.desc())
+            .limit(2000)
+        )
+        if not include_batch:
+            query = query.where(Prediction.origin == "live")
+        return [str(t) for t in session.scalars(query)]
+
+    now = texts(start, end)
+    return top_terms(now, texts(since, start), k=10), now[:3]
+
+
 @router.get("/stats", response_model=StatsResponse)
 async def stats(
     database: DatabaseDep,
     holder: HolderDep,
+    settings: SettingsDep,
     hours: Annotated[int, Query(ge=1, le=24 * 31, description="How many hours, ending now.")] = 48,
     until: Annotated[
         datetime | None, Query(description="End of the period instead of now (ISO 8601; naive = UTC).")
@@ -118,18 +200,28 @@ async def stats(
     negative_label: Annotated[
         str | None, Query(description="The label to count as negative; guessed from the names if absent.")
     ] = None,
+    bucket: Annotated[
+        Literal["auto", "hour", "day"], Query(description="Bucket size; auto: days past 72 hours.")
+    ] = "auto",
+    include_batch: Annotated[
+        bool, Query(description="Count the predictions of uploaded CSV files too (left out by default).")
+    ] = False,
+    key: Annotated[str | None, Security(api_key_header)] = None,
 ) -> StatsResponse:
-    """Predictions per hour and label, negative share, feedback accuracy and alerts (no key needed)."""
+    """Predictions per bucket and label, negative share against its baseline and spike threshold,
+    feedback accuracy, the current window's top terms, alerts, and the review queue's size."""
     end, since = _period(until or utcnow(), hours)
+    by_day = bucket == "day" or (bucket == "auto" and hours > 72)
 
-    def read(session: Session) -> tuple[list[tuple[str, str, int]], list[tuple[str, int, int]], list[Any]]:
+    def read(session: Session) -> tuple[Any, ...]:
         return (
-            predictions_by_hour(session, since, end),
+            predictions_by_hour(session, since, end, include_batch),
             feedback_by_hour(session, since, end),
             [AlertSummary.model_validate(a) for a in alerts_between(session, since, end)],
+            queue_size(session),
         )
 
-    by_hour, feedback_rows, alerts = await database.session(read)
+    by_hour, feedback_rows, alerts, review_size = await database.session(read)
     counts: dict[datetime, dict[str, int]] = defaultdict(dict)
     for hour, label, n in by_hour:
         counts[_parse_hour(hour)][label] = n
@@ -139,12 +231,20 @@ async def stats(
     labels = _labels(classes, (label for per_hour in counts.values() for label in per_hour))
     negative = negative_label if negative_label in labels else guess_negative_label(labels)
     buckets = _buckets(since, hours, labels, negative, counts, feedback)
+    if by_day:
+        buckets = merge_days(buckets)
+    mark_spikes(buckets, negative, settings)
+    terms, examples = await database.session(
+        current_window, negative, buckets, end, include_batch, flush=False
+    )
+    shown = settings.api_key is not None and key is not None and secrets.compare_digest(key, settings.api_key)
     total = sum(b.total for b in buckets)
     given = sum(b.feedback for b in buckets)
     return StatsResponse(
         since=since,
         until=end,
         hours=hours,
+        bucket="day" if by_day else "hour",
         labels=labels,
         negative_label=negative,
         buckets=buckets,
@@ -153,4 +253,28 @@ async def stats(
         total_feedback=given,
         accuracy=_ratio(sum(b.feedback_correct for b in buckets), given),
         alerts=alerts,
+        top_terms=terms,
+        examples=examples if shown else [],
+        examples_hidden=bool(examples) and not shown,
+        review_queue=review_size,
+    )
+
+
+@router.get("/drift", response_model=DriftStatus)
+async def drift_status(request: Request) -> DriftStatus:
+    """The last live drift check of the served model's inputs (no key needed: aggregates only)."""
+    monitor = request.app.state.drift_monitor
+    report = monitor.last
+    if report is None:
+        return DriftStatus(checked_at=None, drift_detected=None, features=[], reason="no check has run yet")
+    return DriftStatus(
+        checked_at=monitor.checked_at,
+        model_name=monitor.model_name,
+        drift_detected=report.drift_detected,
+        n_current=report.n_current,
+        features=[
+            DriftFeature(feature=f.feature, psi=f.psi, p_value=f.p_value, drifted=f.drifted)
+            for f in report.features
+        ],
+        reason=report.reason or None,
     )
