@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,8 @@ class LoadedModel:
     run_id: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     folder: Path | None = None  # the model folder (its reference profile for drift lives there)
+    trained_on: str | None = None  # the run's "data" tag: which file, how many rows
+    trained_at: str | None = None  # the run's start, ISO 8601 UTC
 
 
 def parse_registry_uri(uri: str) -> tuple[str, str | None, str | None]:
@@ -204,7 +207,10 @@ def _add_registry_info(loaded: LoadedModel, uri: str, version: str | None) -> No
         mv = client.get_model_version(name, version)
         loaded.run_id = mv.run_id
         if mv.run_id:
-            loaded.metrics = dict(client.get_run(mv.run_id).data.metrics)
+            run = client.get_run(mv.run_id)
+            loaded.metrics = dict(run.data.metrics)
+            loaded.trained_on = run.data.tags.get("data")
+            loaded.trained_at = datetime.fromtimestamp(run.info.start_time / 1000, UTC).isoformat()
 
 
 @dataclass

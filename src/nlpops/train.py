@@ -187,6 +187,7 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits, refit: bool = Fal
                 "recipe": run.recipe or "-",
                 "split_hash": splits.test_hash,
                 "fit_on": "train+val" if refit else "train",
+                "data": f"{Path(cfg.data.path).name}: {len(fit_on):,} rows",
             }
         )
         mlflow.log_params(_flat_params(model))

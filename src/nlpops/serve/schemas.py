@@ -245,6 +245,8 @@ class ModelInfo(BaseModel):
     run_id: str | None
     metrics: dict[str, float]
     classes: list[str]
+    trained_on: str | None = Field(None, description="The training data: file and rows.")
+    trained_at: datetime | None = Field(None, description="When its training run started (UTC).")
 
 
 class ReloadResult(BaseModel):

@@ -214,4 +214,6 @@ def model_info(loaded: ModelDep) -> ModelInfo:
         run_id=loaded.run_id,
         metrics=loaded.metrics,
         classes=[str(c) for c in loaded.model.classes_],
+        trained_on=loaded.trained_on,
+        trained_at=loaded.trained_at,
     )

@@ -8,6 +8,13 @@
   const PALETTE = ["#2563eb", "#d97706", "#7c3aed", "#0891b2", "#db2777"];
   const number = new Intl.NumberFormat(config.lang);
   const hourLabel = new Intl.DateTimeFormat(config.lang, { weekday: "short", hour: "numeric" });
+  const dayLabel = new Intl.DateTimeFormat(config.lang, { month: "short", day: "numeric" });
+  // The model card: the few figures a business owner reads, by the run's metric names (test split).
+  const CARD = [
+    ["card_accuracy", "test_accuracy", "percent"], ["card_macro_f1", "test_macro_f1", "ratio"],
+    ["card_roc_auc", "test_roc_auc", "ratio"], ["card_latency", "test_latency_p50_ms", "ms"],
+    ["card_size", "size_mb", "mb"],
+  ];
   const dateTime = new Intl.DateTimeFormat(config.lang, { dateStyle: "medium", timeStyle: "short" });
   const charts = {};
 
@@ -77,21 +84,62 @@
     draw(key, { type: "line", data: { labels, datasets: [dataset] }, options: chartOptions }, summary);
   }
 
+  /** The negative share with the spike rule's baseline and threshold, spikes marked with triangles. */
+  function drawNegative(stats, labels, hours, summary) {
+    const spikes = stats.buckets.filter((b) => b.spike).length;
+    const datasets = [
+      {
+        label: t("chart_negative"), data: stats.buckets.map((b) => asPercent(b.negative_share)),
+        borderColor: COLORS.neg, backgroundColor: `${COLORS.neg}22`, fill: true, spanGaps: true,
+        cubicInterpolationMode: "monotone",
+        pointRadius: stats.buckets.map((b) => (b.spike ? 8 : 2)),
+        pointStyle: stats.buckets.map((b) => (b.spike ? "triangle" : "circle")),
+        pointBackgroundColor: stats.buckets.map((b) => (b.spike ? "#111827" : COLORS.neg)),
+      },
+      { label: t("chart_baseline"), data: stats.buckets.map((b) => asPercent(b.baseline_share)), borderColor: "#64748b", borderDash: [4, 4], pointRadius: 0, spanGaps: true },
+      { label: t("chart_threshold"), data: stats.buckets.map((b) => asPercent(b.threshold_share)), borderColor: "#f59e0b", borderDash: [2, 3], pointRadius: 0, spanGaps: true },
+    ];
+    const text = spikes ? `${summary} ${t("chart_spikes", { n: spikes })}` : summary;
+    draw("negative", { type: "line", data: { labels, datasets }, options: options(hours, { percentScale: true }) }, text);
+  }
+
   function drawCharts(stats) {
     const hours = stats.buckets.map((b) => new Date(b.hour));
-    const labels = hours.map((h) => hourLabel.format(h));
+    const format = stats.bucket === "day" ? dayLabel : hourLabel;
+    const labels = hours.map((h) => format.format(h));
     drawPredictions(stats, labels, hours);
+    $("chart-predictions-title").textContent = t(stats.bucket === "day" ? "chart_predictions_day" : "chart_predictions");
     const negative = stats.negative_label
       ? (stats.total_predictions ? t("chart_summary_negative", { value: share(stats.negative_share) }) : t("chart_no_data"))
       : t("no_negative_label");
-    drawLine("negative", labels, hours, stats.buckets.map((b) => asPercent(b.negative_share)), COLORS.neg, negative);
+    drawNegative(stats, labels, hours, negative);
     const accuracy = stats.total_feedback
       ? t("chart_summary_accuracy", { value: share(stats.accuracy), n: number.format(stats.total_feedback) })
       : t("chart_no_data");
     drawLine("accuracy", labels, hours, stats.buckets.map((b) => asPercent(b.accuracy)), "#2563eb", accuracy);
   }
 
+  function renderWindow(stats) {
+    $("window-terms").textContent = stats.top_terms.length
+      ? t("window_terms", { terms: stats.top_terms.join(", ") }) : t("window_no_terms");
+    $("window-examples").replaceChildren(...stats.examples.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
+    $("window-hidden").hidden = !stats.examples_hidden;
+  }
+
+  function renderDrift(drift) {
+    const verdict = drift.drift_detected === null ? t("drift_none", { reason: drift.reason || "" })
+      : drift.drift_detected ? t("drift_yes", { n: number.format(drift.n_current) }) : t("drift_no", { n: number.format(drift.n_current) });
+    $("drift-status").textContent = verdict;
+    $("kpi-drift").textContent = drift.drift_detected === null ? t("no_value") : drift.drift_detected ? t("drift_short_yes") : t("drift_short_no");
+    $("kpi-drift").className = `kpi-value ${drift.drift_detected ? "bad" : ""}`;
+    $("drift-features").tBodies[0].replaceChildren(...drift.features.map((f) => row([
+      [f.feature, "mono"], [f.psi.toFixed(3), "num"], [f.drifted ? t("drift_short_yes") : t("drift_short_no"), f.drifted ? "bad" : ""],
+    ])));
+    $("drift-features").hidden = !drift.features.length;
+  }
+
   function renderKpis(stats) {
+    $("kpi-review").textContent = number.format(stats.review_queue);
     $("kpi-predictions").textContent = number.format(stats.total_predictions);
     $("kpi-negative").textContent = stats.negative_label ? share(stats.negative_share) : t("no_value");
     $("kpi-feedback").textContent = number.format(stats.total_feedback);
@@ -128,6 +176,17 @@
       Object.assign(document.createElement("dt"), { textContent: t(key) }),
       Object.assign(document.createElement("dd"), { textContent: value || t("no_value"), className: "mono" }),
     ]));
+    const card = CARD.filter(([, name]) => model.metrics[name] !== undefined).map(([key, name, kind]) => {
+      const v = model.metrics[name];
+      const shown = kind === "percent" ? percent.format(v) : kind === "ms" ? `${v.toFixed(2)} ms` : kind === "mb" ? `${v.toFixed(1)} MB` : v.toFixed(3);
+      return [t(key), shown];
+    });
+    if (model.trained_on) card.push([t("card_trained_on"), model.trained_on]);
+    if (model.trained_at) card.push([t("card_trained_at"), dateTime.format(new Date(model.trained_at))]);
+    $("model-card").replaceChildren(...card.flatMap(([key, value]) => [
+      Object.assign(document.createElement("dt"), { textContent: key }),
+      Object.assign(document.createElement("dd"), { textContent: value }),
+    ]));
     const metrics = Object.entries(model.metrics).sort(([a], [b]) => a.localeCompare(b));
     $("model-metrics").tBodies[0].replaceChildren(...metrics.map(([name, value]) => row([[name, "mono"], [value.toFixed(4), "num"]])));
     $("model-metrics").hidden = !metrics.length;
@@ -138,13 +197,17 @@
     event?.preventDefault();
     showError($("dashboard-error"), "");
     try {
-      const [stats, model] = await Promise.all([
-        api(`/v1/stats?hours=${encodeURIComponent($("hours").value)}`),
+      const batch = $("include-batch").checked ? "&include_batch=true" : "";
+      const [stats, model, drift] = await Promise.all([
+        api(`/v1/stats?hours=${encodeURIComponent($("hours").value)}${batch}`),
         api("/v1/model").catch((err) => ({ error: err.message })), // no model yet: the stats still show
+        api("/v1/drift").catch(() => ({ drift_detected: null, features: [], reason: "" })),
       ]);
       renderKpis(stats);
       drawCharts(stats);
       renderAlerts(stats.alerts);
+      renderWindow(stats);
+      renderDrift(drift);
       renderModel(model);
       $("updated").textContent = t("updated_at", { time: new Date().toLocaleTimeString(config.lang) });
     } catch (err) {
@@ -154,6 +217,7 @@
 
   $("period-form").addEventListener("submit", load);
   $("hours").addEventListener("change", load);
+  $("include-batch").addEventListener("change", load);
   load();
   setInterval(() => document.hidden || load(), 60_000); // a dashboard left open stays current
   window.nlpopsCharts = charts; // for tests and the curious: the Chart.js instances by key
