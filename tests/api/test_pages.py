@@ -49,6 +49,7 @@ def test_index_has_the_labelled_controls_and_the_config(client: TestClient) -> N
     config = _config(html)
     assert config["classes"] == ["neg", "pos"] and config["negative_label"] == "neg"
     assert config["max_batch"] == 4 and config["max_text_chars"] == 200  # the test settings
+    assert config["max_body_bytes"] == 1 << 20
     assert config["messages"] == messages("en")
 
 

@@ -75,6 +75,7 @@ def _render(
         "classes": classes,
         "negative_label": guess_negative_label(classes),
         "max_batch": min(settings.max_batch, 256),
+        "max_body_bytes": settings.max_body_bytes,
         "max_text_chars": settings.max_text_chars,
         "explained_lines": EXPLAINED_LINES,
         "messages": messages(lang),

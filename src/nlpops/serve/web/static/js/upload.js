@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { config, t, showError, toneOf, percent } = window.nlpops;
+  const { config, t, showError, toneOf, percent, charCount } = window.nlpops;
   const { parse, serialize } = window.nlpopsCsv;
   const { predictAll } = window.nlpopsClassify;
   const $ = (id) => document.getElementById(id);
@@ -41,7 +41,7 @@
       const text = row[column] ?? "";
       let skipped = null;
       if (!text.trim()) skipped = t("skipped_empty");
-      else if (text.length > config.max_text_chars) skipped = t("skipped_long", { max: config.max_text_chars });
+      else if (charCount(text) > config.max_text_chars) skipped = t("skipped_long", { max: config.max_text_chars });
       return { index, row, text, skipped, prediction: null };
     });
   }

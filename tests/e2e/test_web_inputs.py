@@ -1,0 +1,94 @@
+"""The classify page's guards, in a real browser: an error replaces old results, an over-long line is
+marked in place while the others are classified, requests stay under the API's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from e2e_support import Server
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright not installed: pip install -e '.[dev]'"
+)
+expect, Page = sync_api.expect, sync_api.Page
+pytestmark = pytest.mark.e2e
+Shot = Callable[[Page, str], Path]
+
+
+def test_an_error_replaces_the_previous_results(
+    page: Page, server: Server, screenshot: Shot, console_errors: list[str]
+) -> None:
+    page.goto(f"{server.url}/")
+    box = page.get_by_label("Texts, one per line")
+    box.fill("I love this, what a wonderful sunny day")
+    page.get_by_role("button", name="Classify", exact=True).click()
+    expect(page.locator(".result .badge")).to_have_text("positive")
+
+    detail = {"detail": "the database did not answer within 1.5 s"}
+    page.route("**/v1/predict", lambda route: route.fulfill(status=503, json=detail))
+    box.fill("worst flight ever, so sad and angry")
+    page.get_by_role("button", name="Classify", exact=True).click()
+    alert = page.locator("#predict-error")
+    expect(alert).to_have_text(
+        "The service is not ready (no model loaded, or the database is down). Try again in a moment. "
+        "Details: the database did not answer within 1.5 s"
+    )
+    expect(page.locator(".result")).to_have_count(0)  # the old answer is not left under the banner
+    expect(page.locator("#predict-status")).to_have_text("")
+    screenshot(page, "classify-error")
+
+    page.unroute("**/v1/predict")
+    page.get_by_role("button", name="Classify", exact=True).click()
+    expect(page.locator(".result .badge")).to_have_text("negative")
+    expect(alert).to_be_hidden()
+    assert [e for e in console_errors if "503" not in e] == []  # the browser logs the 503 itself
+
+
+def test_an_over_long_line_is_marked_and_the_others_classified(
+    page: Page, server: Server, screenshot: Shot, console_errors: list[str]
+) -> None:
+    sent: list[list[str]] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.post_data_json["texts"]) if r.url.endswith("/v1/predict") else None,
+    )
+    page.goto(f"{server.url}/")
+    lines = ["I love this, what a wonderful sunny day", "", "x" * 5001, "worst flight ever, so sad"]
+    page.get_by_label("Texts, one per line").fill("\n".join(lines))
+    page.get_by_role("button", name="Classify", exact=True).click()
+    cards = page.locator("#results > article")
+    expect(cards).to_have_count(3)
+    expect(cards.nth(0).locator(".badge")).to_have_text("positive")
+    refused = cards.nth(1)
+    expect(refused).to_have_class("result result-refused")
+    expect(refused.locator(".refused-reason")).to_have_text(
+        "Line 3 was not classified: it has 5001 characters; the limit is 5000. "
+        "Shorten it or split it over several lines."
+    )
+    expect(cards.nth(2).locator(".badge")).to_have_text("negative")
+    expect(page.locator("#predict-status")).to_have_text(
+        "2 result(s); 1 line(s) not classified (over 5000 characters)."
+    )
+    expect(page.locator("#predict-error")).to_be_hidden()
+    assert sent == [[lines[0], lines[3]]]  # one request, without the over-long line
+    screenshot(page, "classify-partial")
+
+    emoji = "😀" * 2501  # 2501 characters as the server counts them, 5002 UTF-16 units
+    page.get_by_label("Texts, one per line").fill(emoji)
+    page.get_by_role("button", name="Classify", exact=True).click()
+    expect(page.locator("#predict-status")).to_have_text("1 result(s).")
+    expect(page.locator(".result-refused")).to_have_count(0)
+    assert sent[-1] == [emoji]
+    assert console_errors == []
+
+
+def test_batches_keep_each_request_under_the_body_limit(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/")
+    sizes = page.evaluate(
+        """() => window.nlpops.batches(["a".repeat(900), "é".repeat(900), "b", "c", "d", "e"], 4, 3000)
+                   .map(batch => batch.length)"""
+    )
+    # 1024 bytes of envelope leave 1976: 903 + 1803 bytes do not fit together, and 4 texts at most
+    assert sizes == [1, 4, 1]
