@@ -1,8 +1,11 @@
 """The classify page's guards, in a real browser: an error replaces old results, an over-long line is
-marked in place while the others are classified, requests stay under the API's limits."""
+marked in place while the others are classified, CSV files are checked before anything is sent,
+requests stay under the API's limits."""
 
 from __future__ import annotations
 
+import csv
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,6 +84,57 @@ def test_an_over_long_line_is_marked_and_the_others_classified(
     expect(page.locator("#predict-status")).to_have_text("1 result(s).")
     expect(page.locator(".result-refused")).to_have_count(0)
     assert sent[-1] == [emoji]
+    assert console_errors == []
+
+
+def _write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", newline="", encoding=encoding) as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def test_csv_files_are_checked_before_anything_is_sent(
+    page: Page, server: Server, screenshot: Shot, tmp_path: Path, console_errors: list[str]
+) -> None:
+    page.goto(f"{server.url}/")
+    file_input = page.get_by_label("CSV file", exact=True)
+    column = page.get_by_label("Column holding the text")
+    button = page.get_by_role("button", name="Classify the file")
+
+    # a workbook saved as .xlsx (a ZIP): refused, nothing offered to classify
+    workbook = tmp_path / "tweets.xlsx"
+    workbook.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + random.Random(0).randbytes(4000))
+    file_input.set_input_files(workbook)
+    expect(page.locator("#csv-error")).to_have_text(
+        "“tweets.xlsx” is not a text file: it holds binary data (a spreadsheet, a ZIP, an image…). "
+        "Save it as CSV and choose it again."
+    )
+    expect(column).to_be_hidden()
+    expect(button).to_be_disabled()
+
+    # no column named like text, none holding sentences: the user picks, the page does not guess
+    codes = [["id", "score", "code"], ["1", "0.5", "A1"], ["2", "0.7", "B2"]]
+    file_input.set_input_files(_write_csv(tmp_path / "codes.csv", codes))
+    expect(page.locator("#csv-error")).to_be_hidden()
+    expect(column).to_have_value("")
+    expect(column.locator("option:checked")).to_have_text("Choose a column…")
+    expect(page.locator("#csv-column-help")).to_contain_text("choose the one to classify")
+    expect(button).to_be_disabled()
+    screenshot(page, "csv-pick-column")
+    column.select_option(label="code")
+    expect(page.locator("#csv-column-help")).to_be_hidden()
+    button.click()
+    expect(page.locator("#csv-status")).to_have_text("Done: 2 texts classified, 0 skipped.")
+
+    # one column of sentences among others: chosen by its content; Windows-1252 is read as such
+    bodies = ["I love this café, great staff", "worst flight ever, so sad"]
+    rows = [["id", "body", "city"], *([str(i), text, "New York"] for i, text in enumerate(bodies))]
+    file_input.set_input_files(_write_csv(tmp_path / "export.csv", rows, encoding="cp1252"))
+    expect(column).to_have_value("1")
+    expect(page.locator("#csv-column-help")).to_be_hidden()
+    button.click()
+    expect(page.locator("#csv-status")).to_have_text("Done: 2 texts classified, 0 skipped.")
+    expect(page.locator("#csv-table tbody tr").first).to_contain_text("I love this café, great staff")
     assert console_errors == []
 
 
