@@ -191,6 +191,9 @@ def test_french_ui_from_the_browser_language(browser_fr: Page, server: Server, s
     expect(browser_fr.locator("html")).to_have_attribute("lang", "fr")
     expect(browser_fr.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
     browser_fr.get_by_role("link", name="Classer").click()
+    expect(browser_fr.locator("#model-language")).to_have_text(
+        "Le modèle lit des textes en anglais (d’après ses réglages)."
+    )
     browser_fr.get_by_label("Textes, un par ligne").fill("I love this")
     browser_fr.get_by_role("button", name="Classer", exact=True).click()
     expect(browser_fr.locator(".result .legend")).to_contain_text("Les mots en vert")

@@ -1,6 +1,6 @@
 """The classify page's guards, in a real browser: an error replaces old results, an over-long line is
 marked in place while the others are classified, CSV files are checked before anything is sent,
-requests stay under the API's limits."""
+example buttons, and the language the model reads with a warning for texts in another one."""
 
 from __future__ import annotations
 
@@ -136,6 +136,68 @@ def test_csv_files_are_checked_before_anything_is_sent(
     expect(page.locator("#csv-status")).to_have_text("Done: 2 texts classified, 0 skipped.")
     expect(page.locator("#csv-table tbody tr").first).to_contain_text("I love this café, great staff")
     assert console_errors == []
+
+
+def test_example_buttons_fill_the_text_box(page: Page, server: Server, console_errors: list[str]) -> None:
+    page.goto(f"{server.url}/")
+    examples = page.get_by_role("group", name="Try an example:").get_by_role("button")
+    expect(examples).to_have_count(4)
+    box = page.get_by_label("Texts, one per line")
+    box.fill("something typed before")
+    second = examples.nth(1).inner_text()
+    examples.nth(1).click()
+    expect(box).to_have_value(second)
+    expect(box).to_be_focused()
+    page.get_by_role("button", name="Classify", exact=True).click()
+    expect(page.locator(".result .result-text")).to_contain_text(second.split(":")[0])
+    assert console_errors == []
+
+
+def test_the_page_says_the_model_language_and_warns_about_others(
+    page: Page, server: Server, screenshot: Shot, console_errors: list[str]
+) -> None:
+    page.goto(f"{server.url}/")
+    expect(page.locator("#model-language")).to_have_text("The model reads English (from its settings).")
+    box = page.get_by_label("Texts, one per line")
+    warning = page.locator("#language-warning")
+    box.fill("Je suis très content de ce vol, merci à l’équipage !")
+    expect(warning).to_have_text(
+        "This text looks like French, but the model reads English: its label may mean little."
+    )
+    screenshot(page, "classify-language-warning")
+    lines = ["I love this airline", "", "El vuelo fue terrible y nadie nos ayudó"]
+    lines.append("Les élus ne nous écoutent jamais")
+    box.fill("\n".join(lines))
+    expect(warning).to_have_text(
+        "Line 3 looks like Spanish, but the model reads English: its label may mean little. "
+        "Line 4 looks like French, but the model reads English: its label may mean little."
+    )
+    box.fill("I love this airline, the crew was great!")
+    expect(warning).to_be_hidden()
+    assert console_errors == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I love this airline, the crew was great!", "en"),
+        ("My bag is lost again. Thanks for nothing.", "en"),
+        ("Les élus ne nous écoutent jamais, c’est scandaleux !", "fr"),
+        ("J'adore ce vol, l'équipage était génial", "fr"),
+        ("El vuelo fue terrible y nadie nos ayudó", "es"),
+        ("Ich bin sehr zufrieden mit dem Flug, danke", "de"),
+        ("Il volo è stato molto bello, grazie", "it"),
+        ("O voo foi muito bom, obrigado", "pt"),
+        ("worst flight ever", None),  # no function word: too little to tell
+        ("de la", None),  # French, Spanish or Italian: not clear
+        ("", None),
+    ],
+)
+def test_language_guess_from_function_words(
+    page: Page, server: Server, text: str, expected: str | None
+) -> None:
+    page.goto(f"{server.url}/")
+    assert page.evaluate("text => window.nlpopsLanguage.guess(text)", text) == expected
 
 
 def test_batches_keep_each_request_under_the_body_limit(page: Page, server: Server) -> None:

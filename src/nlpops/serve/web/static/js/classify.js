@@ -1,4 +1,4 @@
-/* The classify page: texts -> labels with probability bars, highlighted words, feedback; CSV files. */
+/* The classify page: texts -> labels with probability bars, highlighted words, feedback; examples. */
 "use strict";
 
 (() => {
@@ -254,7 +254,16 @@
     }
   }
 
+  /** An example button puts its text in the box (the language check runs on the input event). */
+  function useExample(event) {
+    const box = $("texts");
+    box.value = event.currentTarget.dataset.text;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    box.focus();
+  }
+
   $("predict-form").addEventListener("submit", onSubmit);
+  document.querySelectorAll("button.example").forEach((button) => button.addEventListener("click", useExample));
   $("texts").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("predict-form").requestSubmit();
   });
