@@ -25,7 +25,9 @@ install: $(STAMP) ## Create .venv and install nlpops with every extra (torch pin
 demo: $(STAMP) ## Train and compare the models on the shipped sample, then print how to serve
 	$(BIN)/nlpops train configs/demo.yaml
 	$(BIN)/nlpops compare --experiment demo --out reports/demo
-	@echo "Serve the champion:  $(BIN)/nlpops serve --model models:/demo@champion --port 8000"
+	@echo "Next (README: Your first hour): source $(BIN)/activate"
+	@echo "  nlpops serve --model models:/demo@champion --port 8000"
+	@echo "  then open http://127.0.0.1:8000/ in a browser"
 
 browser: ## Install Debian's chromium (+ emoji font) for tests/e2e when missing; they skip if this fails
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \

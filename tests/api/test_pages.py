@@ -7,11 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from api_support import TinyTfidfLR, fit_tiny
 from fastapi.testclient import TestClient
 
 from nlpops.serve.app import create_app
 from nlpops.serve.model_holder import ModelHolder
-from nlpops.serve.routes.pages import STATIC_DIR, WEB_DIR, messages, pick_language
+from nlpops.serve.routes.pages import STATIC_DIR, WEB_DIR, examples, messages, model_language, pick_language
 from nlpops.settings import Settings
 from nlpops.tracking import LoadedModel
 
@@ -49,6 +50,8 @@ def test_index_has_the_labelled_controls_and_the_config(client: TestClient) -> N
     config = _config(html)
     assert config["classes"] == ["neg", "pos"] and config["negative_label"] == "neg"
     assert config["max_batch"] == 4 and config["max_text_chars"] == 200  # the test settings
+    assert config["max_body_bytes"] == 1 << 20
+    assert config["model_language"] == {"codes": ["en"], "source": "labels"}  # neg / pos, no lang
     assert config["messages"] == messages("en")
 
 
@@ -130,3 +133,61 @@ def test_pages_are_not_in_the_api_spec(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/" not in paths and "/dashboard" not in paths
     assert "/v1/stats" in paths
+
+
+class FrenchTiny(TinyTfidfLR):
+    """The tiny model, its settings naming French as nlpops' models do (``lang``, ``recipe``)."""
+
+    def __init__(self, C: float = 10.0, lang: str = "fr", recipe: str = "minimal"):
+        super().__init__(C)
+        self.lang = lang
+        self.recipe = recipe
+
+
+class Unnamed:
+    """A model that names no language and whose labels are not English words."""
+
+    classes_ = ("dissident", "non dissident")
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (FrenchTiny(), {"codes": ["fr"], "source": "settings"}),
+        (FrenchTiny(recipe="none"), {"codes": [], "source": None}),  # raw text: lang is unused
+        (fit_tiny(), {"codes": ["en"], "source": "labels"}),
+        (Unnamed(), {"codes": [], "source": None}),
+    ],
+)
+def test_model_language_says_where_it_comes_from(model: object, expected: dict[str, object]) -> None:
+    assert model_language(model) == expected
+
+
+def _page_for(model: object, settings: Settings, tmp_path: Path, lang: str = "en") -> str:
+    def load(uri: str, cache: Path | None) -> LoadedModel:
+        return LoadedModel(model=model, name="m", uri=uri)  # type: ignore[arg-type]
+
+    holder = ModelHolder("m", tmp_path, loader=load, resolver=lambda uri: None)
+    with TestClient(create_app(settings, holder=holder)) as client:
+        return client.get(f"/?lang={lang}").text
+
+
+def _example_buttons(html: str) -> list[str]:
+    return re.findall(r'<button type="button" class="button example" data-text="([^"]*)">', html)
+
+
+def test_examples_are_in_the_language_the_model_reads(settings: Settings, tmp_path: Path) -> None:
+    french = FrenchTiny().fit(["bien", "mal"] * 3, ["pos", "neg"] * 3)
+    html = _page_for(french, settings, tmp_path, lang="en")  # the UI's language does not matter
+    assert _config(html)["model_language"] == {"codes": ["fr"], "source": "settings"}
+    assert _example_buttons(html) == examples()["fr"]
+    assert f'placeholder="{examples()["fr"][0]}"' in html
+    english = _page_for(fit_tiny(), settings, tmp_path, lang="fr")
+    assert len(_example_buttons(english)) == 4 and _example_buttons(english) == examples()["en"]
+
+
+def test_no_examples_when_the_model_language_is_unknown(settings: Settings, tmp_path: Path) -> None:
+    unnamed = TinyTfidfLR().fit(["yes sir", "no way"] * 3, ["dissident", "non dissident"] * 3)
+    html = _page_for(unnamed, settings, tmp_path)
+    assert _config(html)["model_language"] == {"codes": [], "source": None}
+    assert _example_buttons(html) == [] and 'class="examples"' not in html

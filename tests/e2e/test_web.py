@@ -81,18 +81,6 @@ def test_split_into_sentences_labels_each_sentence(
     assert console_errors == []
 
 
-def test_api_errors_are_shown_in_plain_words(page: Page, server: Server, console_errors: list[str]) -> None:
-    page.goto(f"{server.url}/")
-    page.get_by_label("Texts, one per line").fill("x" * 5001)
-    page.get_by_role("button", name="Classify", exact=True).click()
-    alert = page.locator("#predict-error")
-    expect(alert).to_have_text(
-        "Too much at once: text 0 has 5001 characters; the limit is 5000, shorten or split it"
-    )
-    expect(page.locator(".result")).to_have_count(0)
-    assert [e for e in console_errors if "413" not in e] == []  # the browser logs the 413 itself
-
-
 def test_csv_upload_in_chunks_table_and_download(
     page: Page, server: Server, screenshot: Shot, tmp_path: Path, console_errors: list[str]
 ) -> None:
@@ -203,6 +191,9 @@ def test_french_ui_from_the_browser_language(browser_fr: Page, server: Server, s
     expect(browser_fr.locator("html")).to_have_attribute("lang", "fr")
     expect(browser_fr.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
     browser_fr.get_by_role("link", name="Classer").click()
+    expect(browser_fr.locator("#model-language")).to_have_text(
+        "Le modèle lit des textes en anglais (d’après ses réglages)."
+    )
     browser_fr.get_by_label("Textes, un par ligne").fill("I love this")
     browser_fr.get_by_role("button", name="Classer", exact=True).click()
     expect(browser_fr.locator(".result .legend")).to_contain_text("Les mots en vert")

@@ -3,6 +3,7 @@
 Server-rendered Jinja2 templates and a little vanilla JavaScript that calls the JSON API; every
 asset (CSS, JS, Chart.js) is served from ``/static`` by this app, so the pages work offline.
 The UI speaks English and French: ``?lang=fr`` wins, then the browser's ``Accept-Language``.
+The classify page also says which language the model reads, and offers example texts in it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from nlpops import __version__
+from nlpops.models.language import declared_languages
 from nlpops.serve.deps import HolderDep, SettingsDep
 from nlpops.serve.model_holder import ModelHolder
 from nlpops.serve.routes.stats import guess_negative_label
@@ -27,6 +29,14 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 STATIC_DIR = WEB_DIR / "static"
 LANGUAGES = ("en", "fr")
 EXPLAINED_LINES = 10  # LIME costs ~0.1-0.5 s a text: explain the first lines only
+# Label names that are English words: a model that names no language but these is taken as English.
+ENGLISH_LABELS = frozenset(
+    {
+        "positive", "negative", "neutral", "pos", "neg", "neu", "yes", "no", "true", "false",
+        "spam", "ham", "good", "bad", "other", "none", "anger", "joy", "sadness", "fear",
+        "surprise", "love", "disgust", "toxic", "relevant", "irrelevant", "complaint",
+    }
+)  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -40,6 +50,29 @@ def messages(lang: str) -> dict[str, str]:
     """The UI strings of ``lang`` (``web/messages/<lang>.json``), shared by templates and scripts."""
     strings: dict[str, str] = json.loads((WEB_DIR / "messages" / f"{lang}.json").read_text("utf-8"))
     return strings
+
+
+@lru_cache(maxsize=1)
+def examples() -> dict[str, list[str]]:
+    """Example texts per language code (``web/examples.json``), offered as buttons on ``/``."""
+    by_language: dict[str, list[str]] = json.loads((WEB_DIR / "examples.json").read_text("utf-8"))
+    return by_language
+
+
+def model_language(model: Any) -> dict[str, Any]:
+    """What the page says of the language ``model`` reads: ``codes`` and where they come from.
+
+    ``source`` is ``"settings"`` when the model's settings name its languages, ``"labels"`` when they
+    name none but every label is an English word (English is then assumed, and the page says so), and
+    None when nothing is known (no language is claimed and no text is warned about).
+    """
+    codes = declared_languages(model)
+    if codes:
+        return {"codes": codes, "source": "settings"}
+    classes = [str(c).strip().lower() for c in getattr(model, "classes_", [])]
+    if classes and all(c in ENGLISH_LABELS for c in classes):
+        return {"codes": ["en"], "source": "labels"}
+    return {"codes": [], "source": None}
 
 
 def pick_language(lang: str | None, accept_language: str | None) -> str:
@@ -68,17 +101,22 @@ def _render(
     """Render ``template`` with the UI strings and the settings the scripts need."""
     loaded = holder.current
     classes = [str(c) for c in loaded.model.classes_] if loaded else []
+    language = model_language(loaded.model) if loaded else {"codes": [], "source": None}
     base = request.scope.get("root_path", "").rstrip("/")
     config: dict[str, Any] = {
         "base": base,
         "lang": lang,
         "classes": classes,
         "negative_label": guess_negative_label(classes),
+        "model_language": language,
         "max_batch": min(settings.max_batch, 256),
+        "max_body_bytes": settings.max_body_bytes,
         "max_text_chars": settings.max_text_chars,
         "explained_lines": EXPLAINED_LINES,
         "messages": messages(lang),
     }
+    # examples in the language the model reads most; none when it is not known or has none
+    reads = language["codes"][0] if language["codes"] else None
     context = {
         "t": messages(lang),
         "lang": lang,
@@ -86,6 +124,7 @@ def _render(
         "version": __version__,
         "config": config,
         "model": loaded,
+        "examples": examples().get(reads, []) if reads else [],
     }
     return templates().TemplateResponse(request, template, context)  # headers: app.py
 

@@ -1,16 +1,19 @@
-/* The classify page: texts -> labels with probability bars, highlighted words, feedback; CSV files. */
+/* The classify page: texts -> labels with probability bars, highlighted words, feedback; examples. */
 "use strict";
 
 (() => {
-  const { config, t, post, chunked, toneOf, showError, percent } = window.nlpops;
+  const { config, t, post, batches, charCount, toneOf, showError, percent } = window.nlpops;
   const $ = (id) => document.getElementById(id);
   const WORD = /([\p{L}\p{M}\p{N}_]+)/u; // Python's \w, as LIME splits words
   const FAINT = 0.15; // words under 15% of the strongest weight are noise: not highlighted nor listed
 
-  /** Predictions for every text, max_batch texts per request, in order; `onChunk(done, so far)`. */
+  const SHOWN_CHARS = 160; // of a line that was not classified: enough to recognise it
+
+  /** Predictions for every text, in as few requests as the API's limits allow, in order;
+   * `onChunk(done, so far)` after each request. */
   async function predictAll(texts, onChunk = () => {}, splitSentences = false) {
     const predictions = [];
-    for (const chunk of chunked(texts, config.max_batch)) {
+    for (const chunk of batches(texts)) {
       const body = await post("/v1/predict", splitSentences ? { texts: chunk, split_sentences: true } : { texts: chunk });
       predictions.push(...body.predictions);
       onChunk(predictions.length, predictions);
@@ -186,39 +189,81 @@
     return card;
   }
 
+  /** A line the model was not asked about, in its place among the results, saying why. */
+  function renderRefused(entry) {
+    const card = $("refused-template").content.firstElementChild.cloneNode(true);
+    const chars = [...entry.text];
+    const shown = chars.length > SHOWN_CHARS ? `${chars.slice(0, SHOWN_CHARS).join("")}…` : entry.text;
+    card.querySelector(".result-text").textContent = shown;
+    card.querySelector(".refused-reason").textContent = t("line_too_long", {
+      line: entry.line, n: chars.length, max: config.max_text_chars,
+    });
+    return card;
+  }
+
   // --- the text form -----------------------------------------------------------------------------
+  let run = 0; // the latest submission: an older one stops explaining cards no longer shown
+
+  /** The non-blank lines of the text box, numbered from 1 as the user sees them. */
+  function entriesOf(value) {
+    return value.split(/\r?\n/).map((text, i) => ({ line: i + 1, text })).filter((e) => e.text.trim());
+  }
+
   async function onSubmit(event) {
     event.preventDefault();
-    const texts = $("texts").value.split(/\r?\n/).filter((line) => line.trim());
+    const mine = (run += 1);
+    const entries = entriesOf($("texts").value);
+    const results = $("results");
+    results.replaceChildren(); // an error or a new answer never sits beside the previous results
+    $("predict-status").textContent = "";
     showError($("predict-error"), "");
-    if (!texts.length) {
+    if (!entries.length) {
       showError($("predict-error"), t("nothing_to_classify"));
       $("texts").focus();
       return;
     }
-    const results = $("results");
+    const valid = entries.filter((e) => charCount(e.text) <= config.max_text_chars);
     $("predict-button").disabled = true;
     $("predict-status").textContent = t("classifying");
     results.setAttribute("aria-busy", "true");
     try {
-      const predictions = await predictAll(texts, () => {}, $("split-sentences").checked);
-      const cards = predictions.map((p, i) => renderCard(texts[i], p, i));
-      results.replaceChildren(...cards);
+      const texts = valid.map((e) => e.text);
+      const predictions = texts.length ? await predictAll(texts, () => {}, $("split-sentences").checked) : [];
+      if (mine !== run) return;
+      const cards = valid.map((e, i) => renderCard(e.text, predictions[i], i));
+      const byLine = new Map(valid.map((e, i) => [e.line, cards[i]]));
+      results.replaceChildren(...entries.map((e) => byLine.get(e.line) ?? renderRefused(e)));
       results.setAttribute("aria-busy", "false");
-      $("predict-status").textContent = t("results_count", { n: cards.length });
-      for (let i = 0; i < Math.min(cards.length, config.explained_lines); i += 1) {
+      const refused = entries.length - valid.length;
+      $("predict-status").textContent = refused
+        ? t("results_partial", { n: cards.length, refused, max: config.max_text_chars })
+        : t("results_count", { n: cards.length });
+      for (let i = 0; i < Math.min(cards.length, config.explained_lines) && mine === run; i += 1) {
         await explainInto(cards[i], texts[i], predictions[i]); // one at a time: LIME is CPU-bound
       }
     } catch (err) {
+      if (mine !== run) return;
+      results.replaceChildren();
       $("predict-status").textContent = "";
       showError($("predict-error"), err.message);
     } finally {
-      results.setAttribute("aria-busy", "false");
-      $("predict-button").disabled = false;
+      if (mine === run) {
+        results.setAttribute("aria-busy", "false");
+        $("predict-button").disabled = false;
+      }
     }
   }
 
+  /** An example button puts its text in the box (the language check runs on the input event). */
+  function useExample(event) {
+    const box = $("texts");
+    box.value = event.currentTarget.dataset.text;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    box.focus();
+  }
+
   $("predict-form").addEventListener("submit", onSubmit);
+  document.querySelectorAll("button.example").forEach((button) => button.addEventListener("click", useExample));
   $("texts").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("predict-form").requestSubmit();
   });

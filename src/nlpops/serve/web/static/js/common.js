@@ -41,10 +41,30 @@ window.nlpops = (() => {
 
   const post = (path, payload) => api(path, { method: "POST", body: JSON.stringify(payload) });
 
-  /** Consecutive slices of at most `size` items (the API takes max_batch texts a request). */
-  function chunked(items, size) {
+  /** A text's length as the server counts it: in code points (an emoji is one, not two UTF-16 units). */
+  const charCount = (text) => [...text].length;
+
+  const ENVELOPE_BYTES = 1024; // {"texts": [...], "split_sentences": true} around the texts, with room to spare
+  const utf8 = new TextEncoder();
+
+  /** Consecutive slices of `texts` the API takes in one request: at most `maxCount` texts and a
+   * JSON body under `maxBytes` (a full batch of long texts would otherwise be refused whole, 413). */
+  function batches(texts, maxCount = config.max_batch, maxBytes = config.max_body_bytes) {
+    const budget = maxBytes - ENVELOPE_BYTES;
     const out = [];
-    for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+    let current = [];
+    let size = 0;
+    for (const text of texts) {
+      const bytes = utf8.encode(JSON.stringify(text)).length + 1; // + the comma
+      if (current.length && (current.length >= maxCount || size + bytes > budget)) {
+        out.push(current);
+        current = [];
+        size = 0;
+      }
+      current.push(text);
+      size += bytes;
+    }
+    if (current.length) out.push(current);
     return out;
   }
 
@@ -62,5 +82,5 @@ window.nlpops = (() => {
   }
 
   const percent = new Intl.NumberFormat(config.lang, { style: "percent", maximumFractionDigits: 1 });
-  return { config, t, api, post, chunked, toneOf, showError, percent };
+  return { config, t, api, post, batches, charCount, toneOf, showError, percent };
 })();

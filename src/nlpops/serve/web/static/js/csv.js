@@ -1,4 +1,4 @@
-/* CSV in the browser: parse an uploaded file (RFC 4180 quotes; comma, semicolon or tab) and write one. */
+/* CSV in the browser: decode and parse an uploaded file (RFC 4180 quotes; comma, semicolon or tab), write one. */
 "use strict";
 
 window.nlpopsCsv = (() => {
@@ -58,6 +58,34 @@ window.nlpopsCsv = (() => {
     return { header: header.map((name, i) => name.trim() || `column ${i + 1}`), rows: body };
   }
 
+  const SNIFFED_BYTES = 65536; // enough of a file to tell text from binary
+  const MAX_CONTROL_SHARE = 0.01; // text has no control bytes but tab, line breaks and form feed
+
+  /** True when the start of `bytes` is not text: a NUL byte, or control bytes that text never has
+   * (a spreadsheet, a ZIP, an image, a PDF…). UTF-16 files start with their byte-order mark. */
+  function isBinary(bytes) {
+    const head = bytes.subarray(0, SNIFFED_BYTES);
+    let controls = 0;
+    for (const b of head) {
+      if (b === 0) return true;
+      if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0c && b !== 0x0d) || b === 0x7f) controls += 1;
+    }
+    return controls > MAX_CONTROL_SHARE * head.length;
+  }
+
+  /** The text of a file's bytes: UTF-16 by its byte-order mark, else UTF-8, else Windows-1252 (what
+   * spreadsheets on Windows export); null when the bytes are not text at all. */
+  function decode(bytes) {
+    if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
+    if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
+    if (isBinary(bytes)) return null;
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch (err) {
+      return new TextDecoder("windows-1252").decode(bytes);
+    }
+  }
+
   function quote(value) {
     const text = String(value ?? "");
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
@@ -68,5 +96,5 @@ window.nlpopsCsv = (() => {
     return "\uFEFF" + [header, ...rows].map((row) => row.map(quote).join(",")).join("\r\n") + "\r\n";
   }
 
-  return { parse, serialize };
+  return { decode, parse, serialize };
 })();
