@@ -108,6 +108,9 @@ def test_dashboard_month_on_a_phone(phone_page: Page, admin_server: Server, scre
     page = phone_page
     page.goto(f"{admin_server.url}/dashboard")
     page.select_option("#hours", "720")
+    page.wait_for_function(  # the 48-hour view drawn first is replaced by the day buckets
+        '() => Chart.getChart(document.getElementById("chart-negative"))?.data.labels.length <= 32'
+    )
     expect(page.locator("#chart-negative-summary")).to_contain_text("spike")
     chart = page.evaluate(
         """() => {

@@ -109,6 +109,12 @@ def test_csv_upload_in_chunks_table_and_download(
     assert [row["predicted_label"] for row in downloaded][:2] == ["positive", "negative"]
     assert downloaded[2]["note"] == "skipped: empty" and downloaded[2]["prediction_id"] == ""
     assert all(0.5 <= float(row["probability"]) <= 1 for row in downloaded if row["prediction_id"])
+    engine = create_engine(server.database_url)  # an uploaded file is batch work, not live traffic
+    with engine.connect() as conn:
+        ids = [row["prediction_id"] for row in downloaded if row["prediction_id"]]
+        origins = set(conn.scalars(select(Prediction.origin).where(Prediction.id.in_(ids))))
+    engine.dispose()
+    assert origins == {"batch"}
     assert console_errors == []
 
 

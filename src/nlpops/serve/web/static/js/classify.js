@@ -10,11 +10,13 @@
   const SHOWN_CHARS = 160; // of a line that was not classified: enough to recognise it
 
   /** Predictions for every text, in as few requests as the API's limits allow, in order;
-   * `onChunk(done, so far)` after each request. */
-  async function predictAll(texts, onChunk = () => {}, splitSentences = false) {
+   * `onChunk(done, so far)` after each request. `origin: "batch"` (an uploaded file) keeps them out of
+   * the dashboard's live figures. */
+  async function predictAll(texts, onChunk = () => {}, splitSentences = false, origin = "live") {
     const predictions = [];
     for (const chunk of batches(texts)) {
-      const body = await post("/v1/predict", splitSentences ? { texts: chunk, split_sentences: true } : { texts: chunk });
+      const payload = splitSentences ? { texts: chunk, split_sentences: true } : { texts: chunk };
+      const body = await post("/v1/predict", origin === "live" ? payload : { ...payload, origin });
       predictions.push(...body.predictions);
       onChunk(predictions.length, predictions);
     }

@@ -148,7 +148,7 @@
     };
     report(0);
     try {
-      await predictAll(todo.map((o) => o.text), report);
+      await predictAll(todo.map((o) => o.text), report, false, "batch");
       $("csv-status").textContent = t("csv_done", { done: todo.length, skipped: outcomes.length - todo.length });
     } catch (err) {
       showError($("csv-error"), err.message);
