@@ -9,11 +9,12 @@ The classify page also says which language the model reads, and offers example t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -131,40 +132,39 @@ def _render(
 
 LangQuery = Annotated[str | None, Query(description="UI language: en or fr.")]
 AcceptLanguage = Annotated[str | None, Header()]
+Renderer = Callable[[str], HTMLResponse]
+
+
+def page_renderer(
+    request: Request,
+    holder: HolderDep,
+    settings: SettingsDep,
+    lang: LangQuery = None,
+    accept_language: AcceptLanguage = None,
+) -> Renderer:
+    """A page's renderer: the template name in, the page in the language asked for (``?lang=``, then
+    the browser's), with the model and settings the scripts need."""
+    chosen = pick_language(lang, accept_language)
+    return lambda template: _render(request, template, chosen, holder, settings)
+
+
+PageDep = Annotated[Renderer, Depends(page_renderer)]
 
 
 @router.get("/", response_class=HTMLResponse)
-def index_page(
-    request: Request,
-    holder: HolderDep,
-    settings: SettingsDep,
-    lang: LangQuery = None,
-    accept_language: AcceptLanguage = None,
-) -> HTMLResponse:
+def index_page(page: PageDep) -> HTMLResponse:
     """Classify texts, see why, say whether it was right; classify a CSV file."""
-    return _render(request, "index.html", pick_language(lang, accept_language), holder, settings)
+    return page("index.html")
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard_page(
-    request: Request,
-    holder: HolderDep,
-    settings: SettingsDep,
-    lang: LangQuery = None,
-    accept_language: AcceptLanguage = None,
-) -> HTMLResponse:
-    """Predictions, negative share and feedback accuracy over time; alerts; the model served."""
-    return _render(request, "dashboard.html", pick_language(lang, accept_language), holder, settings)
+def dashboard_page(page: PageDep) -> HTMLResponse:
+    """Predictions, negative share against its baseline, feedback accuracy, drift, top terms, alerts."""
+    return page("dashboard.html")
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review_page(
-    request: Request,
-    holder: HolderDep,
-    settings: SettingsDep,
-    lang: LangQuery = None,
-    accept_language: AcceptLanguage = None,
-) -> HTMLResponse:
+def review_page(page: PageDep) -> HTMLResponse:
     """The review queue, keyboard first; its data needs the admin key, typed in the page and kept
     in the page's memory only (not in storage, not in the URL)."""
-    return _render(request, "review.html", pick_language(lang, accept_language), holder, settings)
+    return page("review.html")
