@@ -115,6 +115,11 @@ class RunConfig(_Strict):
     preprocessing: PreprocessingConfig = PreprocessingConfig()
     metric: Literal["accuracy", "macro_f1", "roc_auc", "pr_auc"] = "macro_f1"
     positive_label: str | None = None
+    target_label: str | None = Field(
+        None,
+        description="The class watches, spikes, the dashboard and drift are about (saved with the model); "
+        "default: the class named like one (negative, dissident…).",
+    )
     tune_threshold: bool = Field(
         False,
         description="Binary problems: set the decision threshold that maximises F1 of positive_label on val.",

@@ -139,27 +139,6 @@ def compute_metrics(
     }
 
 
-def best_f1_threshold(is_positive: Sequence[bool] | np.ndarray, scores: np.ndarray) -> tuple[float, float]:
-    """The decision threshold on ``scores`` that maximises F1 of the positive class, and that F1.
-
-    The threshold is the midpoint between the best cut's score and the next lower one, so that
-    unseen texts scoring between them are not decided by a hair.
-
-    >>> threshold, f1 = best_f1_threshold([False, False, True, True], np.array([0.1, 0.4, 0.35, 0.9]))
-    >>> round(threshold, 3), f1
-    (0.225, 0.8)
-    """
-    truth = np.asarray(is_positive, dtype=bool)
-    if truth.all() or not truth.any():
-        raise ValueError("tuning a threshold needs both positive and negative examples")
-    precision, recall, cuts = skm.precision_recall_curve(truth, scores)
-    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
-    best = int(np.argmax(f1))
-    lower = np.asarray(scores)[np.asarray(scores) < cuts[best]]
-    threshold = (cuts[best] + lower.max()) / 2 if len(lower) else cuts[best]
-    return float(threshold), float(f1[best])
-
-
 def per_class_report(y_true: Labels, y_pred: Labels, classes: Sequence[str]) -> pd.DataFrame:
     """Precision, recall, F1 and support of each class (0 where undefined), one row per class."""
     labels = [str(c) for c in classes]
@@ -185,26 +164,27 @@ def confusion(y_true: Labels, y_pred: Labels, classes: Sequence[str]) -> pd.Data
 def slice_metrics(
     texts: Sequence[str],
     y_true: Labels,
-    proba: np.ndarray,
-    classes: Sequence[str],
+    y_pred: Labels,
     slices: Mapping[str, Callable[[str], bool]] | None = None,
 ) -> pd.DataFrame:
     """Size, share, accuracy and macro F1 of each slice of the data (NaN metrics below 5 rows).
 
+    The predictions are the model's own decisions (its tuned threshold included), computed once by
+    the caller: the slices then describe the same classifier as the overall metrics.
+
     Args:
-        texts (Sequence[str]): Raw texts, aligned with ``y_true`` and ``proba``.
-        y_true (Sequence[str]): True labels, all in ``classes``.
-        proba (np.ndarray): Probabilities, shape (n, len(classes)).
-        classes (Sequence[str]): Class labels, in the column order of ``proba``.
+        texts (Sequence[str]): Raw texts, aligned with ``y_true`` and ``y_pred``.
+        y_true (Sequence[str]): True labels.
+        y_pred (Sequence[str]): Predicted labels (``models.base.predicted_labels``).
         slices (Mapping[str, Callable[[str], bool]] | None): Name -> predicate; default :data:`SLICES`.
 
     Returns:
         pd.DataFrame: Indexed by slice name, columns ``n``, ``share``, ``accuracy``, ``macro_f1``.
     """
-    y_idx, proba = _check_inputs(y_true, proba, classes)
-    if len(texts) != len(y_idx):
-        raise ValueError(f"got {len(texts)} texts but {len(y_idx)} labels")
-    y_pred = proba.argmax(axis=1)
+    y_idx = np.asarray([str(v) for v in y_true])
+    y_pred = np.asarray([str(v) for v in y_pred])
+    if not len(texts) == len(y_idx) == len(y_pred):
+        raise ValueError(f"got {len(texts)} texts, {len(y_idx)} labels and {len(y_pred)} predictions")
     rows = []
     for name, predicate in (SLICES if slices is None else slices).items():
         mask = np.fromiter((bool(predicate(t)) for t in texts), dtype=bool, count=len(texts))
@@ -273,7 +253,7 @@ def evaluate_model(
     kept_texts, y_true = known_rows(model, texts, labels)
     proba = np.asarray(model.predict_proba(kept_texts), dtype=float)
     y_pred = predicted_labels(model, proba)
-    slices = slice_metrics(kept_texts, y_true, proba, classes)
+    slices = slice_metrics(kept_texts, y_true, y_pred)
     n_skipped = len(labels) - len(y_true)
     metrics = {**compute_metrics(y_true, proba, classes, positive_label, y_pred), "n_skipped": n_skipped}
     for name, row in slices.iterrows():

@@ -174,6 +174,7 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits, refit: bool = Fal
 
     from nlpops.drift import build_profile
     from nlpops.evaluate import evaluate_model, model_size_mb, score_model
+    from nlpops.models.target import target_label
     from nlpops.tracking import log_model
 
     model = build_planned(run, cfg.preprocessing.lang)
@@ -194,6 +195,7 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits, refit: bool = Fal
         started = time.perf_counter()
         model.fit(fit_on["text"].tolist(), fit_on["label"].tolist())
         train_time = time.perf_counter() - started
+        model.target_label_ = target_label(model, cfg.target_label)  # saved with the model
         log_history(model)
         if cfg.tune_threshold and not refit:  # after refit no unseen validation rows are left
             tune_threshold(model, splits.val, cfg.positive_label or "")

@@ -15,15 +15,9 @@ import httpx
 import pytest
 from api_support import FakeClock, RecordingChannel
 
-from nlpops.serve import alerts
-from nlpops.serve.alerts import (
-    Alerter,
-    AlertRule,
-    EmailChannel,
-    LogChannel,
-    WebhookChannel,
-    channels_from_settings,
-)
+from nlpops import alerts
+from nlpops.alerts import EmailChannel, LogChannel, WebhookChannel, channels_from_settings
+from nlpops.serve.alerts import Alerter, AlertRule
 from nlpops.settings import Settings
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from nlpops.serve.app import create_app
 from nlpops.serve.db import Alert, Feedback, Prediction, new_id
-from nlpops.serve.routes.stats import floor_hour, guess_negative_label
+from nlpops.serve.routes.stats import floor_hour
 from nlpops.settings import Settings
 
 UNTIL = "2024-01-01T12:30:00Z"  # the last bucket is 12:00-13:00 UTC
@@ -116,18 +116,3 @@ def test_a_naive_until_is_utc(client: TestClient) -> None:
 @pytest.mark.parametrize("params", [{"hours": 0}, {"hours": 24 * 31 + 1}, {"until": "yesterday"}])
 def test_bad_parameters_are_422(client: TestClient, params: dict[str, Any]) -> None:
     assert client.get("/v1/stats", params=params).status_code == 422
-
-
-@pytest.mark.parametrize(
-    ("labels", "expected"),
-    [
-        (["negative", "positive"], "negative"),
-        (["neg", "pos"], "neg"),
-        (["positive", "neutral", "Negative"], "Negative"),
-        (["satisfait", "insatisfait"], "insatisfait"),
-        (["spam", "ham"], None),
-        ([], None),
-    ],
-)
-def test_guess_negative_label(labels: list[str], expected: str | None) -> None:
-    assert guess_negative_label(labels) == expected

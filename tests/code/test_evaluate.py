@@ -190,7 +190,8 @@ def test_slice_metrics_sizes_and_small_slices() -> None:
     texts = ["not good at all"] * 6 + ["visit https://x.io"] * 2 + ["fine"] * 2
     y_true = ["a"] * 6 + ["b"] * 4
     proba = np.array([[0.9, 0.1]] * 5 + [[0.1, 0.9]] + [[0.2, 0.8]] * 4)
-    table = slice_metrics(texts, y_true, proba, BINARY)
+    y_pred = [BINARY[i] for i in proba.argmax(axis=1)]
+    table = slice_metrics(texts, y_true, y_pred)
     assert list(table.index) == list(SLICES)
     assert table.loc["negation", "n"] == 6 and table.loc["negation", "share"] == pytest.approx(0.6)
     assert table.loc["negation", "accuracy"] == pytest.approx(5 / 6)
@@ -309,3 +310,16 @@ def test_score_model_skips_unknown_labels_like_evaluate_model() -> None:
     assert full.n_skipped == 1 and full.metrics["accuracy"] == scores["accuracy"]
     with pytest.raises(ValueError, match="none of the 1 labels"):
         score_model(FakeModel(), ["x"], ["neutral"])
+
+
+def test_slices_use_the_models_decision_rule() -> None:
+    """With a tuned threshold, the all-rows slice and the overall accuracy describe one classifier
+    (the slices used to recompute argmax: overall 0.5 while the slice said 1.0)."""
+    from nlpops.models.classical import TfidfLogReg
+
+    texts = [f"good day {i}" for i in range(20)] + [f"bad day {i}" for i in range(20)]
+    labels = ["pos"] * 20 + ["neg"] * 20
+    model = TfidfLogReg(char_ngram_range=None).fit(texts, labels).set_threshold(0.999, "pos")
+    result = evaluate_model(model, texts, labels, measure_speed=False)
+    assert result.metrics["accuracy"] == pytest.approx(0.5)
+    assert result.metrics["slice_short_accuracy"] == pytest.approx(result.metrics["accuracy"])

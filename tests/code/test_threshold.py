@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from nlpops.config import ConfigError, load_config
-from nlpops.evaluate import best_f1_threshold, compute_metrics, evaluate_model
+from nlpops.evaluate import compute_metrics, evaluate_model, score_model
 from nlpops.models import load_model_dir
-from nlpops.models.base import META_FILE, TextClassifier
+from nlpops.models.base import META_FILE, TextClassifier, best_f1_threshold
 from nlpops.tracking import predictions_frame
 
 
@@ -45,7 +45,7 @@ def test_argmax_until_a_threshold_is_set_then_the_threshold() -> None:
     assert model.predict(TEXTS).tolist() == ["no"] * 6  # every P(yes) < 0.5
     assert model.tune_threshold(TEXTS, LABELS, "yes") == pytest.approx(0.15)  # between 0.1 and 0.2
     assert model.predict(TEXTS).tolist() == LABELS
-    assert model.evaluate(TEXTS, LABELS)["positive_f1"] == 1.0
+    assert score_model(model, TEXTS, LABELS, "yes")["positive_f1"] == 1.0
     assert predictions_frame(model, ["x!!"])["label"].tolist() == ["yes"]
     model.fit(TEXTS, LABELS)  # a new fit forgets the old threshold
     assert model.decision_threshold_ is None and model.predict(["x!!"]).tolist() == ["no"]

@@ -19,7 +19,6 @@ from nlpops.watch import (
     WatchSpec,
     aggregate,
     describe_spikes,
-    negative_class,
     read_chunks,
     run_watch,
     to_utc,
@@ -157,21 +156,6 @@ def test_aggregate_counts_and_fills_empty_windows() -> None:
 def test_bad_window_is_named() -> None:
     with pytest.raises(ValueError, match="--window 'soon'"):
         aggregate(pd.DataFrame({"time": [START], "group": ["a"]}), "soon")
-
-
-@pytest.mark.parametrize(
-    ("classes", "given", "expected"),
-    [(["negative", "positive"], None, "negative"), (["NEG", "POS"], None, "NEG"), (["0", "4"], "0", "0")],
-)
-def test_negative_class(classes: list[str], given: str | None, expected: str) -> None:
-    assert negative_class(classes, given) == expected
-
-
-def test_negative_class_errors() -> None:
-    with pytest.raises(ValueError, match="--negative-label"):
-        negative_class(["0", "4"])
-    with pytest.raises(ValueError, match="'bad'"):
-        negative_class(["negative", "positive"], "bad")
 
 
 def test_to_utc_converts_offsets_and_keeps_naive_as_utc() -> None:

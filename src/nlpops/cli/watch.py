@@ -49,8 +49,8 @@ def watch(
     alert: Annotated[bool, typer.Option(help="Send spikes to the alert channels of the settings.")] = True,
 ) -> None:
     """Score timestamped posts, count negatives per window (and group), flag spikes, alert and report."""
+    from nlpops.alerts import channels_from_settings
     from nlpops.outputs import check_out_dir
-    from nlpops.serve.alerts import channels_from_settings
     from nlpops.settings import get_settings
     from nlpops.watch import SpikeDetector, WatchSpec, run_watch
 

@@ -39,16 +39,14 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     Models that train in epochs call ``epoch_callback(epoch, {"val_loss": …, "val_accuracy": …})``
     after each one when it is set (the tuner uses it to prune); it is not a hyperparameter.
 
-    The whole life of a model, as dissidentIA's ``BertTypeClassifier`` had it (fit, predict,
-    predict_proba, evaluate, save, load):
+    The whole life of a model (fit, predict, predict_proba, save, load; metrics are
+    ``nlpops.evaluate.score_model``'s):
 
     >>> import tempfile
     >>> from nlpops.models import build_model
     >>> clf = build_model("tfidf_lr", {}).fit(["good", "bad"] * 5, ["pos", "neg"] * 5)
     >>> clf.predict(["so good"]).tolist(), clf.predict_proba("so bad").shape
     (['pos'], (1, 2))
-    >>> clf.evaluate(["so good", "so bad"], ["pos", "neg"])["accuracy"]
-    1.0
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     same = TextClassifier.load(clf.save(tmp))
     >>> same.predict(["so bad"]).tolist()
@@ -59,6 +57,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     # binary models only: predict ``positive_label_`` when its probability reaches the threshold
     decision_threshold_: float | None = None
     positive_label_: str | None = None
+    target_label_: str | None = None  # the class watches and dashboards are about (models/target.py)
 
     def fit(self, X: str | Iterable[Any], y: Sequence[Any]) -> TextClassifier:
         """Learn the label set and fit the model on raw texts."""
@@ -122,8 +121,6 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         Returns:
             The threshold now used by :meth:`predict`.
         """
-        from nlpops.evaluate import best_f1_threshold
-
         proba = self.predict_proba(X)
         pos = [str(c) for c in self.classes_].index(positive_label) if len(self.classes_) == 2 else -1
         if pos < 0:
@@ -131,25 +128,6 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         threshold, _ = best_f1_threshold([str(v) == positive_label for v in y], proba[:, pos])
         self.set_threshold(threshold, positive_label)
         return threshold
-
-    def evaluate(
-        self, X: str | Iterable[Any], y: Sequence[Any], positive_label: str | None = None
-    ) -> dict[str, float]:
-        """Metrics on labelled texts: accuracy, macro F1, ROC AUC, PR AUC, F1 of the positive class…
-
-        ``positive_label`` defaults to the tuned one, else the last class. Rows whose label the
-        model does not know are skipped.
-
-        >>> from nlpops.models import build_model
-        >>> clf = build_model("tfidf_lr", {}).fit(["good", "bad"] * 5, ["pos", "neg"] * 5)
-        >>> scores = clf.evaluate(["so good", "so bad"], ["pos", "neg"])
-        >>> scores["accuracy"], scores["roc_auc"]
-        (1.0, 1.0)
-        """
-        from nlpops.evaluate import score_model
-
-        label = positive_label or self.positive_label_
-        return score_model(self, as_texts(X), [str(v) for v in y], label)
 
     # --- to implement -------------------------------------------------------------------
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
@@ -171,6 +149,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             "classes": [str(c) for c in getattr(self, "classes_", [])],
             "decision_threshold": self.decision_threshold_,
             "positive_label": self.positive_label_,
+            "target_label": self.target_label_,
         }
         (folder / META_FILE).write_text(json.dumps(meta, indent=2))
         return folder
@@ -190,6 +169,29 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if not isinstance(model, TextClassifier):
             raise TypeError(f"{folder / STATE_FILE} does not hold an nlpops model")
         return model
+
+
+def best_f1_threshold(is_positive: Sequence[bool] | np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """The decision threshold on ``scores`` that maximises F1 of the positive class, and that F1.
+
+    The threshold is the midpoint between the best cut's score and the next lower one, so that
+    unseen texts scoring between them are not decided by a hair.
+
+    >>> threshold, f1 = best_f1_threshold([False, False, True, True], np.array([0.1, 0.4, 0.35, 0.9]))
+    >>> round(threshold, 3), f1
+    (0.225, 0.8)
+    """
+    from sklearn.metrics import precision_recall_curve
+
+    truth = np.asarray(is_positive, dtype=bool)
+    if truth.all() or not truth.any():
+        raise ValueError("tuning a threshold needs both positive and negative examples")
+    precision, recall, cuts = precision_recall_curve(truth, scores)
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+    best = int(np.argmax(f1))
+    lower = np.asarray(scores)[np.asarray(scores) < cuts[best]]
+    threshold = (cuts[best] + lower.max()) / 2 if len(lower) else cuts[best]
+    return float(threshold), float(f1[best])
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -220,4 +222,5 @@ def load_model_dir(path: str | Path) -> TextClassifier:
     model: TextClassifier = cls._load_state(folder)
     if meta.get("decision_threshold") is not None:  # models with a native format do not pickle it
         model.set_threshold(meta["decision_threshold"], meta["positive_label"])
+    model.target_label_ = meta.get("target_label")
     return model

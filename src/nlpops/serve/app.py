@@ -18,7 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from nlpops import __version__
-from nlpops.serve.alerts import Alerter, AlertRule, channels_from_settings
+from nlpops.alerts import channels_from_settings
+from nlpops.serve.alerts import Alerter, AlertRule
 from nlpops.serve.batcher import MicroBatcher
 from nlpops.serve.db import Store
 from nlpops.serve.dbcall import DATABASE_DOWN, DatabaseCalls, DatabaseUnavailableError

@@ -20,9 +20,9 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nlpops.alerts import Channel, send_to_all
 from nlpops.drift import DriftReport, Profile, compare
 from nlpops.models.base import predicted_labels
-from nlpops.serve.alerts import Channel, send_to_all
 from nlpops.serve.db import Alert, Prediction, utcnow
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,8 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from nlpops.serve.alerts import Channel, send_to_all
+from nlpops.alerts import Channel, send_to_all
+from nlpops.models.target import target_label
 from nlpops.serve.db import Alert, Prediction, utcnow
 from nlpops.settings import Settings
 from nlpops.watch.detect import Spike, SpikeDetector
@@ -80,6 +81,7 @@ class LiveSpikeMonitor:
             config.baseline_windows, config.threshold, config.min_volume, basis="share"
         )
         self._last_alerted: datetime | None = None
+        self.unwatched: str | None = None  # the model with no target label, once warned about
 
     def window_starts(self) -> list[datetime]:
         """Starts of the baseline windows and of the last complete window (oldest first)."""
@@ -113,15 +115,15 @@ class LiveSpikeMonitor:
 def check_served_model(
     monitor: LiveSpikeMonitor, session_factory: Callable[[], Session], holder: Any
 ) -> None:
-    """One check on the served model's negative class (none: nothing to watch)."""
-    from nlpops.watch.aggregate import negative_class
-
+    """One check on the served model's target class (none: nothing to watch, said once)."""
     loaded = holder.current
     if loaded is None:
         return
-    try:
-        negative = negative_class(loaded.model.classes_)
-    except ValueError:
+    negative = target_label(loaded.model)
+    if negative is None:
+        if monitor.unwatched != loaded.name:
+            log.warning("live spike rule off for %s: no class of it reads as the one to watch", loaded.name)
+            monitor.unwatched = loaded.name
         return
     with session_factory() as session:
         monitor.check(session, negative, loaded.name)

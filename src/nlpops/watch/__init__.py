@@ -5,7 +5,7 @@
 ...                    out_dir="watch-out")  # doctest: +SKIP
 """
 
-from nlpops.watch.aggregate import aggregate, negative_class
+from nlpops.watch.aggregate import aggregate
 from nlpops.watch.detect import Spike, SpikeDetector, describe_spikes, top_terms
 from nlpops.watch.pipeline import WatchResult, run_watch
 from nlpops.watch.score import WatchSpec, read_chunks, score_chunks, to_utc
@@ -17,7 +17,6 @@ __all__ = [
     "WatchSpec",
     "aggregate",
     "describe_spikes",
-    "negative_class",
     "read_chunks",
     "run_watch",
     "score_chunks",

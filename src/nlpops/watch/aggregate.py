@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
 AGG_COLUMNS = ["window", "group", "volume", "negative", "negative_share", "mean_p_negative"]
-
-
-def negative_class(classes: Iterable[object], given: str | None = None) -> str:
-    """The model's negative class: ``given`` when set, else the class named like "negative" / "neg".
-
-    Raises:
-        ValueError: If ``given`` is not a class, or no class looks negative.
-    """
-    names = [str(c) for c in classes]
-    if given is not None:
-        if given not in names:
-            raise ValueError(f"--negative-label {given!r} is not a class of the model: {names}")
-        return given
-    for name in names:
-        if name.lower() in {"negative", "neg"} or name.lower().startswith("negative"):
-            return name
-    raise ValueError(f"no negative class among {names}; name it with --negative-label")
 
 
 def window_offset(window: str) -> BaseOffset:

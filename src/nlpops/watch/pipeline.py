@@ -9,8 +9,9 @@ from typing import Literal
 
 import pandas as pd
 
-from nlpops.serve.alerts import Channel, send_to_all
-from nlpops.watch.aggregate import aggregate, negative_class, window_offset
+from nlpops.alerts import Channel, send_to_all
+from nlpops.models.target import require_target_label
+from nlpops.watch.aggregate import aggregate, window_offset
 from nlpops.watch.detect import Spike, SpikeDetector, describe_spikes
 from nlpops.watch.report import write_report
 from nlpops.watch.score import WatchSpec, score_chunks
@@ -41,7 +42,7 @@ def score_local(
     from nlpops.tracking import load_estimator
 
     model = load_estimator(model_uri).model
-    negative = negative_class(model.classes_, negative_label)
+    negative = require_target_label(model, negative_label)
     parts = []
     for part in score_chunks(model, path, spec, negative, chunksize, jobs):
         parts.append(part.assign(is_negative=part["label"] == negative))
@@ -85,7 +86,7 @@ def run_watch(
         window: A pandas offset alias.
         detector: The spike rule (defaults to :class:`SpikeDetector`'s defaults).
         negative_label: The model's negative class when its name is not like "negative".
-        channels: Alert channels (``serve.alerts.channels_from_settings``); none by default.
+        channels: Alert channels (``nlpops.alerts.channels_from_settings``); none by default.
         on_chunk: Progress callback, called with each chunk's row count.
         jobs: Scoring processes (forked; chunks are scored in parallel, kept in file order).
     """

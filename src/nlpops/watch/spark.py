@@ -14,11 +14,12 @@ from typing import Any
 
 import pandas as pd
 
+from nlpops.alerts import Channel
 from nlpops.data.errors import DataError
 from nlpops.data.files import detect_format, resolve_path
+from nlpops.models.target import require_target_label
 from nlpops.outputs import check_out_dir
-from nlpops.serve.alerts import Channel
-from nlpops.watch.aggregate import complete_windows, negative_class, window_offset
+from nlpops.watch.aggregate import complete_windows, window_offset
 from nlpops.watch.detect import Spike, SpikeDetector
 from nlpops.watch.pipeline import WatchResult, report_watch
 from nlpops.watch.score import ALL, WatchSpec, to_utc
@@ -70,8 +71,9 @@ def score_spark(spark: Any, frame: Any, model_uri: str, spec: WatchSpec, negativ
     setup_tracking()
     if "://" not in model_uri and ":/" not in model_uri and not (Path(model_uri) / "MLmodel").exists():
         raise ValueError(f"--engine spark needs an MLflow model (models:/…, runs:/…), not {model_uri}")
-    classes = [str(c) for c in load_estimator(model_uri).model.classes_]
-    negative = negative_class(classes, negative_label)
+    model = load_estimator(model_uri).model
+    classes = [str(c) for c in model.classes_]
+    negative = require_target_label(model, negative_label)
     fields = [StructField("label", StringType())]
     fields += [StructField(f"proba_{c}", DoubleType()) for c in classes]
     udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=StructType(fields), env_manager="local")

@@ -20,9 +20,9 @@ from fastapi.templating import Jinja2Templates
 
 from nlpops import __version__
 from nlpops.models.language import declared_languages
+from nlpops.models.target import target_label
 from nlpops.serve.deps import HolderDep, SettingsDep
 from nlpops.serve.model_holder import ModelHolder
-from nlpops.serve.routes.stats import guess_negative_label
 from nlpops.settings import Settings
 
 router = APIRouter(include_in_schema=False)
@@ -108,7 +108,7 @@ def _render(
         "base": base,
         "lang": lang,
         "classes": classes,
-        "negative_label": guess_negative_label(classes),
+        "negative_label": target_label(loaded.model) if loaded else None,
         "model_language": language,
         "max_batch": min(settings.max_batch, 256),
         "max_body_bytes": settings.max_body_bytes,

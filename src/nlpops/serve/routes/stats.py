@@ -22,6 +22,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Security, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nlpops.models.target import guess_target, target_label
 from nlpops.serve.db import Prediction, alerts_between, feedback_by_hour, predictions_by_hour, utcnow
 from nlpops.serve.deps import DatabaseDep, HolderDep, SettingsDep, api_key_header
 from nlpops.serve.routes.review import queue_size
@@ -30,27 +31,11 @@ from nlpops.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["stats"])
 HOUR = timedelta(hours=1)
-# Lower-cased names a use case gives its "bad" class (Sentiment140, airline tweets, Grand Débat).
-NEGATIVE_NAMES: tuple[str, ...] = (
-    "negative",
-    "neg",
-    "négatif",
-    "negatif",
-    "négative",
-    "insatisfait",
-    "dissatisfied",
-)
-NEGATIVE_NAMES += ("dissident",)  # dissidentIA: the dissatisfied sentences
 
 
-def guess_negative_label(labels: Iterable[str]) -> str | None:
-    """The label that means "negative", by name, or None when none looks like it.
-
-    >>> guess_negative_label(["neutral", "Negative", "positive"])
-    'Negative'
-    """
-    by_name = {label.lower(): label for label in labels}
-    return next((by_name[name] for name in NEGATIVE_NAMES if name in by_name), None)
+def _target(loaded: Any, labels: list[str]) -> str | None:
+    """The served model's target label; without a model, the label named like one."""
+    return target_label(loaded.model) if loaded is not None else guess_target(labels)
 
 
 def floor_hour(moment: datetime) -> datetime:
@@ -229,7 +214,7 @@ async def stats(
     loaded = holder.current
     classes = [str(c) for c in loaded.model.classes_] if loaded else []
     labels = _labels(classes, (label for per_hour in counts.values() for label in per_hour))
-    negative = negative_label if negative_label in labels else guess_negative_label(labels)
+    negative = negative_label if negative_label in labels else _target(loaded, labels)
     buckets = _buckets(since, hours, labels, negative, counts, feedback)
     if by_day:
         buckets = merge_days(buckets)
