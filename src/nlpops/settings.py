@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     tracking_uri: str = Field("sqlite:///mlruns.db", description="MLflow store; MLFLOW_TRACKING_URI wins.")
     artifact_root: Path = Field(Path("mlartifacts"), description="Local artifact folder for a sqlite store.")
     num_threads: int = Field(0, description="Torch/BLAS threads; 0 lets the library decide.")
+    speed_shortcuts: bool = Field(
+        True,
+        description="Use the measured shortcuts through scikit-learn's and FastAPI's internals (same "
+        "results, tested); false takes the libraries' public paths, e.g. after upgrading them.",
+    )
 
     # serving
     model_uri: str = Field("models:/sentiment140@champion", description="Model the API serves.")
@@ -88,6 +93,11 @@ class Settings(BaseSettings):
     def resolved_tracking_uri(self) -> str:
         """The tracking URI in force: ``MLFLOW_TRACKING_URI`` when set, else ours."""
         return os.environ.get("MLFLOW_TRACKING_URI") or self.tracking_uri
+
+
+def speed_shortcuts() -> bool:
+    """Whether the speed shortcuts are on (``NLPOPS_SPEED_SHORTCUTS``; read once per process)."""
+    return get_settings().speed_shortcuts
 
 
 @lru_cache(maxsize=1)

@@ -128,3 +128,28 @@ def test_bounded_memo_computes_once_and_empties_when_full() -> None:
     assert [memo["a"], memo["b"], memo["a"]] == ["A", "B", "A"]
     assert calls == ["a", "b"]
     assert memo["c"] == "C" and dict(memo) == {"c": "C"}
+
+
+def test_the_shortcuts_can_be_turned_off_with_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``NLPOPS_SPEED_SHORTCUTS=false`` takes scikit-learn's public paths, with the same probabilities."""
+    from nlpops.models.classical import TfidfLogReg
+    from nlpops.settings import get_settings
+
+    texts = [f"{w} flight {i}" for i in range(30) for w in ("great", "awful")]
+    labels = ["pos", "neg"] * 30
+    model = TfidfLogReg(nb_scale=True).fit(texts, labels)
+    fast = model.predict_proba(texts[:7])
+    calls: list[int] = []
+    vectorizer = type(model.features_.steps[1][1].transformer_list[0][1])
+    original = vectorizer._counts
+    monkeypatch.setattr(vectorizer, "_counts", lambda self, docs: calls.append(1) or original(self, docs))
+    monkeypatch.setenv("NLPOPS_SPEED_SHORTCUTS", "false")
+    get_settings.cache_clear()
+    try:
+        plain = model.predict_proba(texts[:7])
+    finally:
+        monkeypatch.delenv("NLPOPS_SPEED_SHORTCUTS")
+        get_settings.cache_clear()
+    assert calls == [] and np.allclose(plain, fast, atol=1e-6)  # summation order: ~1e-7 apart
+    model.predict_proba(texts[:7])
+    assert calls, "with the shortcuts on, the cached word indices are used"

@@ -31,6 +31,7 @@ from sklearn.utils.sparsefuncs_fast import (
 from sklearn.utils.validation import check_is_fitted
 
 from nlpops.memo import BoundedMemo
+from nlpops.settings import speed_shortcuts
 
 # Bounded memory on an open-ended stream: the word memo is emptied when it reaches this size.
 CACHE_WORDS = 100_000  # ≈ 30 MB per vectorizer
@@ -67,7 +68,7 @@ class _FastTfidf(TfidfVectorizer):
         Raises:
             ValueError: for a single string instead of an iterable of texts.
         """
-        if not self._fast():
+        if not (speed_shortcuts() and self._fast()):
             return super().transform(raw_documents)
         check_is_fitted(self, msg="The TF-IDF vectorizer is not fitted")
         if isinstance(raw_documents, str):

@@ -186,7 +186,8 @@ def create_app(
     metrics.watch_drift(app.state.drift_monitor)
     # Outermost last: metrics count every answer, the headers go on every answer, and a body over
     # the limit is refused before the fast path or FastAPI reads it.
-    app.add_middleware(PredictFastPath)
+    if settings.speed_shortcuts:
+        app.add_middleware(PredictFastPath)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, headers=SECURITY_HEADERS)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
