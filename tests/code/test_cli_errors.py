@@ -8,7 +8,7 @@ and no traceback; the ``--out`` folder, when the command has one, must hold no f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -124,6 +124,78 @@ def test_bad_input_gives_one_clear_line(
     assert bad.name in lines[0] or str(bad) in lines[0], f"the error should name the input: {lines[0]}"
     leftovers = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file()) if out.exists() else []
     assert leftovers == [], f"{command} ({kind}) left files in --out: {leftovers}"
+
+
+@pytest.fixture(scope="module")
+def registry_env(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> dict[str, str]:
+    """The environment of a tracking store where ``demo`` v1 is ``@champion`` (made once per module)."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    from nlpops.models.base import load_model_dir
+    from nlpops.settings import get_settings
+    from nlpops.tracking import log_model, setup_tracking
+
+    root = tmp_path_factory.mktemp("store")
+    env = {
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlruns.db'}",
+        "NLPOPS_ARTIFACT_ROOT": str(root / "artifacts"),
+        "NLPOPS_MODEL_CACHE_DIR": str(root / "cache"),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        get_settings.cache_clear()
+        setup_tracking("errors")
+        with mlflow.start_run():
+            uri = log_model(load_model_dir(model_dir), model_dir, ["i love it"])
+        version = mlflow.register_model(uri, "demo").version
+        MlflowClient().set_registered_model_alias("demo", "champion", version)
+    get_settings.cache_clear()
+    return env
+
+
+@pytest.fixture
+def registry(registry_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from nlpops.settings import get_settings
+
+    for key, value in registry_env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+WRONG_URIS = {
+    "models:/nope@champion": "no registered model named 'nope'",
+    "models:/demo@nope": "demo has no alias @nope",
+    "models:/demo/999": "demo has no version 999",
+    "runs:/abc/model": "no run 'abc'",
+}
+# name -> args built from (model URI, out folder, good posts file)
+URI_COMMANDS: dict[str, Callable[[str, Path, Path], list[str]]] = {
+    "predict": lambda uri, out, p: ["predict", "--model", uri, "i love it"],
+    "evaluate": lambda uri, out, p: ["evaluate", "--model", uri, "--data", str(p)],
+    "watch": lambda uri, out, p: [
+        "watch", str(p), "--model", uri, "--time-col", "created_at", "--out", str(out), "--no-alert"
+    ],
+    "export-onnx": lambda uri, out, p: ["export-onnx", "--model", uri, "--data", str(p), "--out", str(out)],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("uri", sorted(WRONG_URIS))
+@pytest.mark.parametrize("command", sorted(URI_COMMANDS))
+def test_a_wrong_model_uri_names_it_and_lists_the_registry(
+    command: str, uri: str, tmp_path: Path, posts: Path, registry: None
+) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, URI_COMMANDS[command](uri, out, posts))
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 1, result.output
+    assert len(lines) == 1 and "Traceback" not in result.output, result.stderr
+    assert lines[0].startswith(f"error: {uri}: {WRONG_URIS[uri]} (tracking store sqlite:///")
+    assert lines[0].endswith("; registered: demo@champion (v1)")
+    assert not out.exists() or not any(out.rglob("*"))
 
 
 def test_out_that_is_a_file_is_refused(tmp_path: Path, posts: Path) -> None:
