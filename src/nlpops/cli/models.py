@@ -9,13 +9,42 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from nlpops.cli.common import clean_errors, console, quiet_libraries
+from nlpops.cli.common import clean_errors, console, examples, quiet_libraries
 
 ConfigArg = Annotated[Path, typer.Argument(help="Run config (YAML) under configs/.")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a config key: a.b.c=value.")]
-ModelOpt = Annotated[
-    str, typer.Option("--model", help="Model URI: models:/name@champion, runs:/…, a folder.")
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", metavar="KEY=VALUE", help="Override a config key (repeatable): models.tfidf_lr.C=2."
+    ),
 ]
+ModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        metavar="URI",
+        help="models:/name@champion, models:/name/3, runs:/id/model or a model folder.",
+    ),
+]
+EXAMPLES = {
+    "train": examples(
+        "nlpops train configs/demo.yaml",
+        "nlpops train configs/demo.yaml --models tfidf_lr,tfidf_nb --recipes minimal",
+        "nlpops train configs/sentiment140.yaml --set data.limit=20000 --set models.tfidf_lr.C=2",
+    ),
+    "compare": examples("nlpops compare --experiment demo --out reports/demo"),
+    "evaluate": examples(
+        "nlpops evaluate --model models:/demo@champion --data data/sample/sentiment140_sample.csv",
+        "nlpops evaluate --model models:/airline@champion --data tweets.csv --text-col text "
+        "--label-col airline_sentiment --out reports/eval",
+    ),
+    "predict": examples(
+        'nlpops predict --model models:/demo@champion "great flight" "lost my bag again"',
+        "nlpops predict --model models:/demo@champion --file texts.txt --json",
+        "nlpops predict --model models:/demo@champion --file posts.csv --text-col body",
+        "cat texts.txt | nlpops predict --model models:/demo@champion -",
+    ),
+}
 
 
 def _csv(value: str | None) -> list[str] | None:
@@ -24,8 +53,12 @@ def _csv(value: str | None) -> list[str] | None:
 
 def train(
     config: ConfigArg,
-    models: Annotated[str | None, typer.Option(help="Comma-separated model names from the config.")] = None,
-    recipes: Annotated[str | None, typer.Option(help="Comma-separated recipes to compare.")] = None,
+    models: Annotated[
+        str | None, typer.Option(metavar="NAMES", help="Comma-separated model names from the config.")
+    ] = None,
+    recipes: Annotated[
+        str | None, typer.Option(metavar="RECIPES", help="Comma-separated recipes to compare.")
+    ] = None,
     set_: SetOpt = None,
 ) -> None:
     """Train the config's models, log them to MLflow, register the best and print a results table."""
@@ -138,7 +171,7 @@ def evaluate(
 
 
 def predict(
-    texts: Annotated[list[str], typer.Argument(help="One or more texts.")],
+    texts: Annotated[list[str], typer.Argument(metavar="TEXT", help="One or more texts.")],
     model: ModelOpt,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:

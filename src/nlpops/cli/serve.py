@@ -7,15 +7,25 @@ from typing import Annotated, Any
 
 import typer
 
+from nlpops.cli.common import Command, examples
+
 app = typer.Typer(help="Serve a model over HTTP.", no_args_is_help=True)
+EXAMPLES = examples(
+    "nlpops serve --model models:/demo@champion",
+    "nlpops serve --model models:/demo@champion --host 0.0.0.0 --port 8080 --workers 2",
+    "NLPOPS_API_KEY=<a key of 16+ characters> nlpops serve --model models:/demo@champion",
+)
 
 
-@app.command("serve")
+@app.command("serve", cls=Command, epilog=EXAMPLES)
 def serve(
     model: Annotated[
         str | None,
         typer.Option(
-            "--model", help="Model URI: models:/name@champion, runs:/…, a folder. Default: settings."
+            "--model",
+            metavar="URI",
+            help="models:/name@champion, models:/name/3, runs:/id/model or a model folder "
+            "(default: NLPOPS_MODEL_URI).",
         ),
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -35,7 +45,7 @@ def serve(
         typer.Option(help="Server processes (0 = one per CPU core); each loads the model and batches alone."),
     ] = 1,
 ) -> None:
-    """Serve ``--model`` with FastAPI: /v1/predict, /v1/explain, /v1/feedback, /metrics, /docs."""
+    """Serve a model over HTTP: a page to classify texts (/), a dashboard, the API (/docs)."""
     import uvicorn
 
     from nlpops.serve.app import create_app

@@ -9,7 +9,14 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nlpops.cli.common import clean_errors, console, quiet_libraries
+from nlpops.cli.common import clean_errors, console, examples, quiet_libraries
+
+EXAMPLES = examples(
+    "nlpops watch tweets.csv.gz --model models:/airline@champion --time-col tweet_created --by airline "
+    "--out reports/watch",
+    "nlpops watch posts.parquet --model models:/demo@champion --time-col created_at --window 15min "
+    "--out reports/watch --no-alert",
+)
 
 
 def _table(result: object) -> Table:
@@ -27,7 +34,12 @@ def _table(result: object) -> Table:
 
 def watch(
     file: Annotated[Path, typer.Argument(help="Posts: CSV/TSV (.gz ok), JSONL or Parquet.")],
-    model: Annotated[str, typer.Option(help="Model URI: models:/name@champion, runs:/…, a folder.")],
+    model: Annotated[
+        str,
+        typer.Option(
+            metavar="URI", help="models:/name@champion, models:/name/3, runs:/id/model or a model folder."
+        ),
+    ],
     time_col: Annotated[str, typer.Option(help="Column of the post times (offsets are converted to UTC).")],
     out: Annotated[Path, typer.Option(help="Folder for timeline.png, spikes.csv, report.html.")],
     text_col: Annotated[str, typer.Option(help="Column of the post texts.")] = "text",
