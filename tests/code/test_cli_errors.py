@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpops.cli import app
+from nlpops.data import data_dir
 
 runner = CliRunner()
 BAD_INPUTS = ("missing", "directory", "empty", "binary", "wrong_text")
@@ -255,3 +256,21 @@ def test_watch_failing_half_way_keeps_the_previous_report(
         out / "report.html"
     ).read_text() == "previous run"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["watch"]
+
+
+@pytest.mark.parametrize(
+    ("command", "key"),
+    [(["train", "{cfg}"], "data.path"), (["skills", "train", "{skills}"], "data.annotations")],
+)
+def test_a_set_value_that_is_no_yaml_is_taken_as_a_string(
+    command: list[str], key: str, tmp_path: Path, posts: Path
+) -> None:
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(
+        f"name: t\nregistered_model: t\ndata: {{path: {posts}}}\nmodels: {{nb: {{kind: tfidf_nb}}}}\n"
+    )
+    skills = Path(__file__).resolve().parents[2] / "configs" / "skills.yaml"
+    args = [arg.format(cfg=cfg, skills=skills) for arg in command]
+    result = runner.invoke(app, [*args, "--set", f"{key}={{data_dir}}/nope.jsonl.gz"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr == f"error: {data_dir() / 'nope.jsonl.gz'}: no such file\n"
