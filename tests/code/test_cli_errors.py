@@ -69,6 +69,7 @@ COMMANDS: dict[str, tuple[str, Args]] = {
     "evaluate --data": (".csv", lambda bad, out, m, p: ["evaluate", "--model", str(m), "--data", str(bad)]),
     "evaluate --model": (".pkl", lambda bad, out, m, p: ["evaluate", "--model", str(bad), "--data", str(p)]),
     "predict --model": (".pkl", lambda bad, out, m, p: ["predict", "--model", str(bad), "i love it"]),
+    "predict --file": (".csv", lambda bad, out, m, p: ["predict", "--model", str(m), "--file", str(bad)]),
     "export-onnx --data": (
         ".csv",
         lambda bad, out, m, p: ["export-onnx", "--model", str(m), "--data", str(bad), "--out", str(out)],

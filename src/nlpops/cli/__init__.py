@@ -10,6 +10,7 @@ from nlpops import __version__
 from nlpops.cli import data as data_cli
 from nlpops.cli import export as export_cli
 from nlpops.cli import models as models_cli
+from nlpops.cli import predict as predict_cli
 from nlpops.cli import serve as serve_cli
 from nlpops.cli import skills as skills_cli
 from nlpops.cli import tune as tune_cli
@@ -55,7 +56,7 @@ for name, command, epilog in (
     ("train", models_cli.train, models_cli.EXAMPLES["train"]),
     ("compare", models_cli.compare, models_cli.EXAMPLES["compare"]),
     ("evaluate", models_cli.evaluate, models_cli.EXAMPLES["evaluate"]),
-    ("predict", models_cli.predict, models_cli.EXAMPLES["predict"]),
+    ("predict", predict_cli.predict, predict_cli.EXAMPLES),
     ("tune", tune_cli.tune, tune_cli.EXAMPLES),
     ("export-onnx", export_cli.export_onnx, export_cli.EXAMPLES),
     ("serve", serve_cli.serve, serve_cli.EXAMPLES),

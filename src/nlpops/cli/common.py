@@ -71,6 +71,20 @@ def clean_errors() -> Iterator[None]:
         raise typer.Exit(1) from exc
 
 
+@contextmanager
+def column_hint(*options: str) -> Iterator[None]:
+    """Say which options name the columns when a file lacks one (``--text-col``, ``--label-col``)."""
+    try:
+        yield
+    except ValueError as exc:
+        from nlpops.data.errors import MissingColumnError  # imported here: it loads pandas
+
+        if not isinstance(exc, MissingColumnError):
+            raise
+        what = "column" if len(options) == 1 else "columns"
+        raise MissingColumnError(f"{exc}; name the {what} with {' / '.join(options)}") from exc
+
+
 def quiet_libraries() -> None:
     """Keep third-party loggers (MLflow, alembic) from drowning the CLI output."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

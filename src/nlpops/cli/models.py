@@ -1,10 +1,10 @@
-"""``nlpops train | compare | evaluate | predict``: the model stages of the CLI."""
+"""``nlpops train | compare | evaluate``: the model stages of the CLI."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -37,12 +37,6 @@ EXAMPLES = {
         "nlpops evaluate --model models:/demo@champion --data data/sample/sentiment140_sample.csv",
         "nlpops evaluate --model models:/airline@champion --data tweets.csv --text-col text "
         "--label-col airline_sentiment --out reports/eval",
-    ),
-    "predict": examples(
-        'nlpops predict --model models:/demo@champion "great flight" "lost my bag again"',
-        "nlpops predict --model models:/demo@champion --file texts.txt --json",
-        "nlpops predict --model models:/demo@champion --file posts.csv --text-col body",
-        "cat texts.txt | nlpops predict --model models:/demo@champion -",
     ),
 }
 
@@ -168,24 +162,3 @@ def evaluate(
     for k, v in out.items():
         table.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
     console.print(table)
-
-
-def predict(
-    texts: Annotated[list[str], typer.Argument(metavar="TEXT", help="One or more texts.")],
-    model: ModelOpt,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
-) -> None:
-    """Predict the label and class probabilities of each text."""
-    from nlpops.tracking import load_estimator, predictions_frame
-
-    quiet_libraries()
-    with clean_errors():
-        loaded = load_estimator(model)
-        frame = predictions_frame(loaded.model, texts)
-    rows: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
-    for text, row in zip(texts, rows, strict=True):
-        if as_json:
-            typer.echo(json.dumps({"text": text} | row))
-        else:
-            probs = ", ".join(f"{k[6:]}={v:.3f}" for k, v in row.items() if k.startswith("proba_"))
-            console.print(f"[bold]{row['label']}[/] ({probs})  {text}", highlight=False)

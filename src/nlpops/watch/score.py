@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nlpops.data.errors import DataError
+from nlpops.data.errors import DataError, MissingColumnError
 from nlpops.data.files import detect_format, open_binary, resolve_path
 from nlpops.data.readers import parse_timestamps
 from nlpops.models.base import TextClassifier
@@ -39,11 +39,12 @@ class WatchSpec:
         return [self.time_col, self.text_col] + ([self.by] if self.by else [])
 
 
-def _check_columns(path: Path, found: list[str], spec: WatchSpec) -> None:
-    """Raise a DataError naming the file and the first missing column."""
+def check_columns(path: Path, found: list[str], spec: WatchSpec) -> None:
+    """Raise a MissingColumnError naming the file and the first missing column."""
     for col in spec.columns:
         if col not in found:
-            raise DataError(f"{path}: missing column {col!r}; columns found: {', '.join(map(str, found))}")
+            names = ", ".join(map(str, found))
+            raise MissingColumnError(f"{path}: missing column {col!r}; columns found: {names}")
 
 
 def _parquet_chunks(path: Path, spec: WatchSpec, chunksize: int) -> Iterator[pd.DataFrame]:
@@ -53,7 +54,7 @@ def _parquet_chunks(path: Path, spec: WatchSpec, chunksize: int) -> Iterator[pd.
         handle = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DataError(f"{path}: cannot read parquet ({exc})") from None
-    _check_columns(path, handle.schema_arrow.names, spec)
+    check_columns(path, handle.schema_arrow.names, spec)
     for batch in handle.iter_batches(batch_size=chunksize, columns=spec.columns):
         yield batch.to_pandas()
 
@@ -62,7 +63,7 @@ def _text_chunks(path: Path, fmt: str, spec: WatchSpec, chunksize: int) -> Itera
     with open_binary(path) as handle:
         for number, chunk in enumerate(_named_errors(path, lambda: _reader(handle, fmt, chunksize))):
             if number == 0:
-                _check_columns(path, list(chunk.columns), spec)
+                check_columns(path, list(chunk.columns), spec)
             yield chunk[spec.columns]
 
 

@@ -14,14 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from nlpops.data.errors import DataError
 from nlpops.data.files import detect_format, resolve_path
 from nlpops.outputs import check_out_dir
 from nlpops.serve.alerts import Channel
 from nlpops.watch.aggregate import complete_windows, negative_class, window_offset
 from nlpops.watch.detect import Spike, SpikeDetector
 from nlpops.watch.pipeline import WatchResult, report_watch
-from nlpops.watch.score import ALL, WatchSpec, to_utc
+from nlpops.watch.score import ALL, WatchSpec, check_columns, to_utc
 
 
 def spark_session(master: str = "local[*]") -> Any:
@@ -53,9 +52,7 @@ def read_posts(spark: Any, path: str | Path, spec: WatchSpec) -> Any:
     else:
         sep = "\t" if fmt == "tsv" else ","
         frame = spark.read.csv(str(resolved), header=True, sep=sep, multiLine=True, escape='"')
-    for col in spec.columns:
-        if col not in frame.columns:
-            raise DataError(f"{path}: missing column {col!r}; columns found: {', '.join(frame.columns)}")
+    check_columns(resolved, list(frame.columns), spec)
     return frame
 
 
