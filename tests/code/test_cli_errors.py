@@ -53,9 +53,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def posts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("posts") / "posts.csv"
-    pd.DataFrame({"text": ["i love it", "i hate it"], "created_at": ["2024-01-01", "2024-01-02"]}).to_csv(
-        path, index=False
-    )
+    frame = pd.DataFrame({"text": ["i love it", "i hate it"], "created_at": ["2024-01-01", "2024-01-02"]})
+    frame.assign(label=["positive", "negative"]).to_csv(path, index=False)
     return path
 
 
@@ -66,7 +65,10 @@ COMMANDS: dict[str, tuple[str, Args]] = {
     "data split": (".csv", lambda bad, out, m, p: ["data", "split", str(bad), "--out", str(out)]),
     "train": (".yaml", lambda bad, out, m, p: ["train", str(bad)]),
     "tune": (".yaml", lambda bad, out, m, p: ["tune", str(bad), "--model", "tfidf_lr", "--trials", "1"]),
-    "evaluate --data": (".csv", lambda bad, out, m, p: ["evaluate", "--model", str(m), "--data", str(bad)]),
+    "evaluate --data": (
+        ".csv",
+        lambda bad, out, m, p: ["evaluate", "--model", str(m), "--data", str(bad), "--out", str(out)],
+    ),
     "evaluate --model": (".pkl", lambda bad, out, m, p: ["evaluate", "--model", str(bad), "--data", str(p)]),
     "predict --model": (".pkl", lambda bad, out, m, p: ["predict", "--model", str(bad), "i love it"]),
     "predict --file": (".csv", lambda bad, out, m, p: ["predict", "--model", str(m), "--file", str(bad)]),
@@ -177,7 +179,7 @@ WRONG_URIS = {
 # name -> args built from (model URI, out folder, good posts file)
 URI_COMMANDS: dict[str, Callable[[str, Path, Path], list[str]]] = {
     "predict": lambda uri, out, p: ["predict", "--model", uri, "i love it"],
-    "evaluate": lambda uri, out, p: ["evaluate", "--model", uri, "--data", str(p)],
+    "evaluate": lambda uri, out, p: ["evaluate", "--model", uri, "--data", str(p), "--out", str(out)],
     "watch": lambda uri, out, p: [
         "watch", str(p), "--model", uri, "--time-col", "created_at", "--out", str(out), "--no-alert"
     ],

@@ -8,6 +8,7 @@ import typer
 
 from nlpops import __version__
 from nlpops.cli import data as data_cli
+from nlpops.cli import evaluate as evaluate_cli
 from nlpops.cli import export as export_cli
 from nlpops.cli import models as models_cli
 from nlpops.cli import predict as predict_cli
@@ -55,7 +56,7 @@ app.add_typer(data_cli.app, name="data")
 for name, command, epilog in (
     ("train", models_cli.train, models_cli.EXAMPLES["train"]),
     ("compare", models_cli.compare, models_cli.EXAMPLES["compare"]),
-    ("evaluate", models_cli.evaluate, models_cli.EXAMPLES["evaluate"]),
+    ("evaluate", evaluate_cli.evaluate, evaluate_cli.EXAMPLES),
     ("predict", predict_cli.predict, predict_cli.EXAMPLES),
     ("tune", tune_cli.tune, tune_cli.EXAMPLES),
     ("export-onnx", export_cli.export_onnx, export_cli.EXAMPLES),

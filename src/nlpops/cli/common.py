@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +16,14 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 console = Console()
 err_console = Console(stderr=True)
+ModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        metavar="URI",
+        help="models:/name@champion, models:/name/3, runs:/id/model or a model folder.",
+    ),
+]
 EXPECTED_ERRORS = (ValueError, KeyError, TypeError, OSError)
 PASS_THROUGH = (typer.Exit, typer.Abort, typer.TyperException, typer.BadParameter)  # typer reports these
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from nlpops.cli.common import Command, Group, clean_errors, console, err_console, examples
+from nlpops.cli.common import Command, Group, clean_errors, column_hint, console, err_console, examples
 
 if TYPE_CHECKING:
     from nlpops.data import ColumnMap, SplitResult, ValidationReport
@@ -133,7 +133,11 @@ def split(
     from nlpops.data import check_leakage, load_dataset, split_dataset, write_split
     from nlpops.outputs import check_out_dir
 
-    with clean_errors(), console.status(f"reading {file}…") as status:
+    with (
+        clean_errors(),
+        column_hint("--text-col", "--label-col"),
+        console.status(f"reading {file}…") as status,
+    ):
         check_out_dir(out)  # before the work, not after
         df = load_dataset(file, fmt=fmt, columns=_columns(text_col, label_col))
         if group_col is not None and group_col not in df and "group" in df:

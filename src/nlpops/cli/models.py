@@ -1,8 +1,7 @@
-"""``nlpops train | compare | evaluate``: the model stages of the CLI."""
+"""``nlpops train | compare``: train a config's models and compare the runs."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -18,14 +17,6 @@ SetOpt = Annotated[
         "--set", metavar="KEY=VALUE", help="Override a config key (repeatable): models.tfidf_lr.C=2."
     ),
 ]
-ModelOpt = Annotated[
-    str,
-    typer.Option(
-        "--model",
-        metavar="URI",
-        help="models:/name@champion, models:/name/3, runs:/id/model or a model folder.",
-    ),
-]
 EXAMPLES = {
     "train": examples(
         "nlpops train configs/demo.yaml",
@@ -33,11 +24,6 @@ EXAMPLES = {
         "nlpops train configs/sentiment140.yaml --set data.limit=20000 --set models.tfidf_lr.C=2",
     ),
     "compare": examples("nlpops compare --experiment demo --out reports/demo"),
-    "evaluate": examples(
-        "nlpops evaluate --model models:/demo@champion --data data/sample/sentiment140_sample.csv",
-        "nlpops evaluate --model models:/airline@champion --data tweets.csv --text-col text "
-        "--label-col airline_sentiment --out reports/eval",
-    ),
 }
 
 
@@ -118,47 +104,3 @@ def compare(
         check_out_dir(out)
         md, html = build_report(out, experiment)
     console.print(f"report: {md}\n        {html}")
-
-
-def evaluate(
-    model: ModelOpt,
-    data: Annotated[Path, typer.Option(help="Any file the loaders read.")],
-    format_: Annotated[str | None, typer.Option("--format", help="Force the loader.")] = None,
-    text_col: Annotated[str | None, typer.Option(help="Text column of a generic file.")] = None,
-    label_col: Annotated[str | None, typer.Option(help="Label column of a generic file.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
-    positive_label: Annotated[
-        str | None,
-        typer.Option(help="Positive class of a binary model (default: its tuned one, else the last)."),
-    ] = None,
-) -> None:
-    """Metrics of a model on a labelled file (rows with labels the model does not know are skipped)."""
-    from nlpops.data import load_dataset
-    from nlpops.evaluate import evaluate_model
-    from nlpops.tracking import load_estimator
-
-    quiet_libraries()
-    with clean_errors():
-        columns = {k: v for k, v in {"text": text_col, "label": label_col}.items() if v}
-        df = load_dataset(data, fmt=format_, columns=columns or None)
-        df = df[df["label"].notna()]
-        loaded = load_estimator(model)
-        positive = positive_label or loaded.model.positive_label_
-        texts, labels = df["text"].tolist(), df["label"].tolist()
-        result = evaluate_model(loaded.model, texts, labels, measure_speed=False, positive_label=positive)
-    keys: tuple[str, ...] = ("accuracy", "macro_f1", "roc_auc", "pr_auc", "log_loss")
-    if len(loaded.model.classes_) == 2:  # F1 of the positive class, with the model's decision threshold
-        keys += ("positive_f1",)
-    out = {k: result.metrics.get(k) for k in keys} | {
-        "n": int(result.metrics.get("n", 0)),
-        "n_skipped": result.n_skipped,
-    }
-    if as_json:
-        typer.echo(json.dumps(out))
-        return
-    table = Table(title=f"{model} on {data}")
-    table.add_column("metric")
-    table.add_column("value")
-    for k, v in out.items():
-        table.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
-    console.print(table)

@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from nlpops.cli.common import clean_errors, column_hint, console, examples, print_warning, quiet_libraries
+from nlpops.cli.common import (
+    ModelOpt,
+    clean_errors,
+    column_hint,
+    console,
+    examples,
+    print_warning,
+    quiet_libraries,
+)
 
 STDIN = "-"
 TABLE_SUFFIXES = {".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".json", ".parquet", ".pq"}
@@ -94,14 +102,7 @@ def read_texts(texts: list[str], file: Path | None, text_col: str | None) -> lis
 
 
 def predict(
-    model: Annotated[
-        str,
-        typer.Option(
-            "--model",
-            metavar="URI",
-            help="models:/name@champion, models:/name/3, runs:/id/model or a model folder.",
-        ),
-    ],
+    model: ModelOpt,
     texts: Annotated[
         list[str] | None,
         typer.Argument(metavar="TEXT", help="Texts to classify; - reads them from stdin, one per line."),

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nlpops.cli.common import clean_errors, console, examples, quiet_libraries
+from nlpops.cli.common import ModelOpt, clean_errors, column_hint, console, examples, quiet_libraries
 
 EXAMPLES = examples(
     "nlpops watch tweets.csv.gz --model models:/airline@champion --time-col tweet_created --by airline "
@@ -34,12 +34,7 @@ def _table(result: object) -> Table:
 
 def watch(
     file: Annotated[Path, typer.Argument(help="Posts: CSV/TSV (.gz ok), JSONL or Parquet.")],
-    model: Annotated[
-        str,
-        typer.Option(
-            metavar="URI", help="models:/name@champion, models:/name/3, runs:/id/model or a model folder."
-        ),
-    ],
+    model: ModelOpt,
     time_col: Annotated[str, typer.Option(help="Column of the post times (offsets are converted to UTC).")],
     out: Annotated[Path, typer.Option(help="Folder for timeline.png, spikes.csv, report.html.")],
     text_col: Annotated[str, typer.Option(help="Column of the post texts.")] = "text",
@@ -67,7 +62,7 @@ def watch(
     from nlpops.watch import SpikeDetector, WatchSpec, run_watch
 
     quiet_libraries()
-    with clean_errors():
+    with clean_errors(), column_hint("--time-col", "--text-col", "--by"):
         check_out_dir(out)
         spec = WatchSpec(time_col=time_col, text_col=text_col, by=by)
         detector = SpikeDetector(baseline, threshold, min_volume, method=method, basis=basis)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import warnings
 from collections.abc import Mapping
@@ -126,6 +127,25 @@ def standardize(
     if cmap.group is not None:
         out["group"] = raw[cmap.group].astype(object).where(raw[cmap.group].notna(), None).to_numpy()
     return out
+
+
+def sniff_separator(path: Path) -> str:
+    """The field separator of a delimited file: ``,``, ``;``, tab or ``|``, guessed by ``csv.Sniffer``
+    on its first lines (European spreadsheets export ``;``); ``,`` when the header has no other.
+
+    The separator must appear in the header line: a one-column file whose texts hold semicolons
+    stays comma-separated.
+    """
+    head = read_head(path, 65536).decode("utf-8", errors="replace").lstrip("\ufeff")
+    lines = [line for line in head.splitlines() if line.strip()][:50]
+    if not lines:
+        return ","
+    complete = lines[:-1] if len(lines) > 1 and not head.endswith("\n") else lines  # the last may be cut
+    try:
+        sep = csv.Sniffer().sniff("\n".join(complete), delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = max(",;\t|", key=lines[0].count)
+    return sep if sep in lines[0] else ","
 
 
 def read_delimited(

@@ -19,7 +19,7 @@ import pandas as pd
 
 from nlpops.data.errors import DataError, MissingColumnError
 from nlpops.data.files import detect_format, open_binary, resolve_path
-from nlpops.data.readers import parse_timestamps
+from nlpops.data.readers import parse_timestamps, sniff_separator
 from nlpops.models.base import TextClassifier
 
 ALL = "all"  # the group name when no --by column is given
@@ -60,18 +60,18 @@ def _parquet_chunks(path: Path, spec: WatchSpec, chunksize: int) -> Iterator[pd.
 
 
 def _text_chunks(path: Path, fmt: str, spec: WatchSpec, chunksize: int) -> Iterator[pd.DataFrame]:
+    sep = {"jsonl": "", "tsv": "\t"}.get(fmt) or sniff_separator(path)
     with open_binary(path) as handle:
-        for number, chunk in enumerate(_named_errors(path, lambda: _reader(handle, fmt, chunksize))):
+        for number, chunk in enumerate(_named_errors(path, lambda: _reader(handle, fmt, sep, chunksize))):
             if number == 0:
                 check_columns(path, list(chunk.columns), spec)
             yield chunk[spec.columns]
 
 
-def _reader(handle: Any, fmt: str, chunksize: int) -> Iterator[pd.DataFrame]:
-    """pandas' chunked reader of a JSONL, CSV or TSV stream."""
+def _reader(handle: Any, fmt: str, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
+    """pandas' chunked reader of a JSONL stream, or of a stream of ``sep``-separated values."""
     if fmt == "jsonl":
         return iter(pd.read_json(handle, lines=True, chunksize=chunksize, dtype=False))
-    sep = "\t" if fmt == "tsv" else ","
     return iter(pd.read_csv(handle, sep=sep, chunksize=chunksize, dtype=str, keep_default_na=False))
 
 
