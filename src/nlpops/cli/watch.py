@@ -9,7 +9,15 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nlpops.cli.common import ModelOpt, clean_errors, column_hint, console, examples, quiet_libraries
+from nlpops.cli.common import (
+    ModelOpt,
+    clean_errors,
+    column_hint,
+    console,
+    examples,
+    print_warning,
+    quiet_libraries,
+)
 
 EXAMPLES = examples(
     "nlpops watch tweets.csv.gz --model models:/airline@champion --time-col tweet_created --by airline "
@@ -82,5 +90,8 @@ def watch(
                     file, model, spec, out, window, detector, negative_label, channels,
                     on_chunk=lambda n: progress.advance(task, n), jobs=jobs,
                 )  # fmt: skip
+    warning = result.untimed.warning(time_col)
+    if warning:
+        print_warning(warning)
     console.print(_table(result))
     console.print(f"report: {result.files['report']}\n        {result.files['spikes']}")

@@ -10,7 +10,7 @@ import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -120,30 +120,79 @@ def to_utc(values: pd.Series) -> pd.Series:
     return parsed.astype("datetime64[ns, UTC]")
 
 
-def score_frame(model: TextClassifier, frame: pd.DataFrame, spec: WatchSpec, negative: str) -> pd.DataFrame:
+@dataclass
+class Untimed:
+    """Posts left out because their time does not parse: how many, of how many read, one raw value."""
+
+    count: int = 0
+    total: int = 0
+    example: str | None = None
+
+    def add(self, other: Untimed) -> None:
+        """Count another chunk's posts in."""
+        self.count += other.count
+        self.total += other.total
+        self.example = self.example if self.example is not None else other.example
+
+    def check(self, path: str | Path, time_col: str) -> None:
+        """Fail when posts were read but none has a time: the column is not the post times.
+
+        Raises:
+            DataError: naming the column, the count and a value that does not parse.
+        """
+        if self.total and self.count == self.total:
+            raise DataError(
+                f"{path}: none of the {self.total:,} values of column {time_col!r} is a time "
+                f"(e.g. {self.example!r}); give --time-col the column of the post times"
+            )
+
+    def warning(self, time_col: str) -> str | None:
+        """What to tell the user when some posts (not all) were left out."""
+        if not self.count:
+            return None
+        return (
+            f"{self.count:,} of {self.total:,} posts left out: their {time_col!r} is not a time "
+            f"(e.g. {self.example!r})"
+        )
+
+
+@dataclass
+class ScoredChunk:
+    """The scored posts of one chunk, and those left out for want of a time."""
+
+    posts: pd.DataFrame
+    untimed: Untimed = field(default_factory=Untimed)
+
+
+def score_frame(model: TextClassifier, frame: pd.DataFrame, spec: WatchSpec, negative: str) -> ScoredChunk:
     """Score one chunk: ``time`` (UTC), ``group``, ``text``, ``label`` and ``p_negative`` per post.
 
-    Rows whose time does not parse are dropped (they cannot be placed in a window).
+    Rows whose time does not parse are left out (they cannot be placed in a window) and counted.
     """
+    times = to_utc(frame[spec.time_col])
+    timed = times.notna().to_numpy()
+    bad = frame[spec.time_col][~timed]
+    untimed = Untimed(len(bad), len(frame), None if bad.empty else str(bad.iloc[0]))
+    frame = frame[timed]
     texts = frame[spec.text_col].fillna("").astype(str).tolist()
-    proba = np.asarray(model.predict_proba(texts))
+    proba = np.asarray(model.predict_proba(texts)) if texts else np.empty((0, len(model.classes_)))
     classes = [str(c) for c in model.classes_]
-    out = pd.DataFrame(
+    posts = pd.DataFrame(
         {
-            "time": to_utc(frame[spec.time_col]).to_numpy(),
+            "time": times[timed].to_numpy(),
             "group": frame[spec.by].fillna("").astype(str).to_numpy() if spec.by else ALL,
             "text": texts,
             "label": np.asarray(classes, dtype=object)[proba.argmax(axis=1)],
             "p_negative": proba[:, classes.index(negative)],
         }
     )
-    return out[out["time"].notna()].reset_index(drop=True)
+    return ScoredChunk(posts, untimed)
 
 
 _WORKER_MODEL: TextClassifier | None = None  # set in the parent before forking the scoring workers
 
 
-def _score_in_worker(chunk: pd.DataFrame, spec: WatchSpec, negative: str) -> pd.DataFrame:
+def _score_in_worker(chunk: pd.DataFrame, spec: WatchSpec, negative: str) -> ScoredChunk:
     assert _WORKER_MODEL is not None
     return score_frame(_WORKER_MODEL, chunk, spec, negative)
 
@@ -155,7 +204,7 @@ def score_chunks(
     negative: str,
     chunksize: int = 50_000,
     jobs: int = 1,
-) -> Iterator[pd.DataFrame]:
+) -> Iterator[ScoredChunk]:
     """Yield the scored chunks of ``path`` in file order (see :func:`score_frame`).
 
     With ``jobs > 1`` the chunks are scored by forked worker processes that share the loaded
@@ -169,7 +218,7 @@ def score_chunks(
     _WORKER_MODEL = model
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        pending: deque[Future[pd.DataFrame]] = deque()
+        pending: deque[Future[ScoredChunk]] = deque()
         for chunk in read_chunks(path, spec, chunksize):
             pending.append(pool.submit(_score_in_worker, chunk, spec, negative))
             if len(pending) >= 2 * jobs:
