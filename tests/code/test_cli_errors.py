@@ -277,3 +277,91 @@ def test_a_set_value_that_is_no_yaml_is_taken_as_a_string(
     result = runner.invoke(app, [*args, "--set", f"{key}={{data_dir}}/nope.jsonl.gz"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr == f"error: {data_dir() / 'nope.jsonl.gz'}: no such file\n"
+
+
+@pytest.fixture
+def no_server(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """uvicorn.run recorded instead of run: what ``serve`` would have started."""
+    import uvicorn
+
+    started: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda api, **options: started.append(options))
+    return started
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_on_a_busy_port_fails_before_loading_anything(
+    model_dir: Path, no_server: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    import nlpops.tracking
+
+    checked: list[str] = []
+    monkeypatch.setattr(nlpops.tracking, "check_model", checked.append)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--model", str(model_dir), "--port", str(port)])
+    assert result.exit_code == 1 and no_server == [] and checked == []
+    assert result.stderr == (
+        f"error: 127.0.0.1:{port} is in use (another server?); choose another port with --port, "
+        f"e.g. --port {port + 1}\n"
+    )
+
+
+@pytest.mark.parametrize("uri", sorted(WRONG_URIS))
+def test_serve_refuses_a_model_that_does_not_exist(uri: str, registry: None, no_server: list[dict]) -> None:
+    result = runner.invoke(app, ["serve", "--model", uri, "--port", str(_free_port())])
+    assert result.exit_code == 1 and no_server == []
+    assert result.stderr.startswith(f"error: {uri}: {WRONG_URIS[uri]} (tracking store sqlite:///")
+    assert result.stderr.endswith("; registered: demo@champion (v1)\n") and "Traceback" not in result.output
+
+
+def test_serve_refuses_a_folder_that_is_no_model(tmp_path: Path, no_server: list[dict]) -> None:
+    result = runner.invoke(app, ["serve", "--model", str(tmp_path), "--port", str(_free_port())])
+    assert result.exit_code == 1 and no_server == []
+    assert result.stderr.startswith(f"error: {tmp_path}: not a model folder")
+
+
+def test_serve_says_where_to_open_it(registry: None, no_server: list[dict], tmp_path: Path) -> None:
+    port = _free_port()
+    db = f"sqlite:///{tmp_path / 'serve.db'}"
+    result = runner.invoke(
+        app, ["serve", "--model", "models:/demo@champion", "--port", str(port), "--database-url", db]
+    )
+    assert result.exit_code == 0, result.output
+    assert [options["port"] for options in no_server] == [port]
+    assert result.stdout.splitlines()[:2] == [
+        f"serving models:/demo@champion on http://127.0.0.1:{port} with 1 worker(s)",
+        f"open http://127.0.0.1:{port}/ (classify), /dashboard, /docs",
+    ]
+
+
+def test_serve_starts_when_the_store_does_not_answer(
+    no_server: list[dict], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import time
+
+    from nlpops.settings import get_settings
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{_free_port()}")  # nobody there
+    get_settings.cache_clear()
+    started = time.perf_counter()
+    db = f"sqlite:///{tmp_path / 'serve.db'}"
+    result = runner.invoke(
+        app, ["serve", "--model", "models:/demo@champion", "--port", str(_free_port()), "--database-url", db]
+    )
+    get_settings.cache_clear()
+    assert result.exit_code == 0 and len(no_server) == 1, result.output
+    assert time.perf_counter() - started < 30  # one try, not MLflow's minutes of retries
+    assert result.stderr.startswith("warning: cannot check models:/demo@champion (")
+    assert result.stderr.endswith("starting anyway: the server retries, or serves its cached copy\n")

@@ -44,7 +44,7 @@ def print_warning(message: str) -> None:
     err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
-def _is_mlflow_error(exc: BaseException) -> bool:
+def is_mlflow_error(exc: BaseException) -> bool:
     """An MLflow error (a store that cannot be reached, a bad URI); mlflow is not imported for this."""
     module = sys.modules.get("mlflow.exceptions")
     return module is not None and isinstance(exc, module.MlflowException)
@@ -68,7 +68,7 @@ def clean_errors() -> Iterator[None]:
             message = str(exc.args[0])
         elif isinstance(exc, EXPECTED_ERRORS):
             message = str(exc)
-        elif _is_mlflow_error(exc):
+        elif is_mlflow_error(exc):
             message = str(getattr(exc, "message", exc)).strip().splitlines()[0]
         else:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
