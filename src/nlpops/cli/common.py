@@ -133,6 +133,13 @@ class Group(TyperGroup):
         return _tidy_help(super().get_params(ctx))
 
 
+def number(value: Any, digits: int = 4) -> str:
+    """A table cell: a float with ``digits`` decimals, an integer as is, a missing or NaN value as "-"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
 def examples(*lines: str) -> str:
     """An "Examples" epilog for --help: one command per line (rich markup escaped)."""
     return "[bold]Examples[/]\n\n" + "\n".join(escape(line) for line in lines)

@@ -18,6 +18,7 @@ from nlpops.cli.common import (
     console,
     err_console,
     examples,
+    number,
     quiet_libraries,
 )
 
@@ -42,13 +43,6 @@ def _overall(result: EvaluationResult, binary: bool) -> dict[str, Any]:
     }
 
 
-def _number(value: Any) -> str:
-    """A float with 4 decimals, an integer as is, NaN (too few texts to say) as "-"."""
-    if isinstance(value, float):
-        return "-" if value != value else f"{value:.4f}"
-    return str(value)
-
-
 def _frame_table(title: str, frame: Any, first: str) -> Table:
     """A per-class or per-slice frame as a table (``itertuples`` keeps integer columns integers)."""
     table = Table(title=title)
@@ -56,7 +50,7 @@ def _frame_table(title: str, frame: Any, first: str) -> Table:
     for column in frame.columns:
         table.add_column(str(column), justify="right")
     for name, row in zip(frame.index, frame.itertuples(index=False), strict=True):
-        table.add_row(escape(str(name)), *(_number(v) for v in row))
+        table.add_row(escape(str(name)), *(number(v) for v in row))
     return table
 
 
@@ -66,7 +60,7 @@ def _tables(title: str, overall: dict[str, Any], result: EvaluationResult) -> li
     metrics.add_column("metric")
     metrics.add_column("value", justify="right")
     for key, value in overall.items():
-        metrics.add_row(key, _number(value))
+        metrics.add_row(key, number(value))
     per_class = _frame_table("per class", result.per_class, "class")
     slices = _frame_table("per slice (no metrics under 5 texts)", result.slices, "slice")
     return [metrics, per_class, slices]

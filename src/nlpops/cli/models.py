@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from nlpops.cli.common import clean_errors, console, examples, quiet_libraries
+from nlpops.cli.common import clean_errors, console, examples, number, quiet_libraries
 
 ConfigArg = Annotated[Path, typer.Argument(help="Run config (YAML) under configs/.")]
 SetOpt = Annotated[
@@ -51,8 +52,8 @@ def train(
         with console.status("training…") as status:
 
             def notify(msg: str) -> None:
-                status.update(msg)
-                console.log(msg)
+                status.update(escape(msg))
+                console.log(escape(msg))  # "lr[stem]" is no markup
 
             report = run_training(cfg, _csv(models), _csv(recipes), notify)
     _print_results(report, cfg.metric)
@@ -62,29 +63,34 @@ def _print_results(report: object, metric: str) -> None:
     from nlpops.train import TrainingReport
 
     assert isinstance(report, TrainingReport)
-    table = Table(title="results (test split)")
+    table = Table(title="results (the best is chosen on validation, then scored on test)")
     second = "macro_f1" if metric == "accuracy" else "accuracy"
     if metric in {"roc_auc", "pr_auc"} and report.best.metrics.get("test_positive_f1", float("nan")) >= 0:
         second = "positive_f1"  # binary ranking metric: show F1 of the positive class next to it
-    for col in ("model", "recipe", metric, second, "train s", "vs fastText", "p50 ms", "MB"):
+    columns = ("model", "recipe", f"val {metric}", f"test {metric}", f"test {second}", "train s")
+    for col in (*columns, "vs fastText", "p50 ms", "MB"):
         table.add_column(col)
-    for r in sorted(report.results, key=lambda r: -r.metrics.get(f"test_{metric}", 0)):
+    for r in sorted(report.results, key=lambda r: -r.metrics.get(f"val_{metric}", float("-inf"))):
         m = r.metrics
         table.add_row(
-            r.name,
-            r.recipe or "-",
-            f"{m.get('test_' + metric, float('nan')):.4f}",
-            f"{m.get('test_' + second, float('nan')):.4f}",
-            f"{m['train_time_s']:.1f}",
-            f"{m.get('train_time_vs_fasttext', float('nan')):.2f}",
-            f"{m.get('test_latency_p50_ms', float('nan')):.2f}",
-            f"{m.get('size_mb', float('nan')):.1f}",
+            escape(r.name),
+            escape(r.recipe or "-"),
+            number(m.get(f"val_{metric}")),
+            number(m.get(f"test_{metric}")),
+            number(m.get(f"test_{second}")),
+            number(m["train_time_s"], 1),
+            number(m.get("train_time_vs_fasttext"), 2),  # "-": no fastText in this run
+            number(m.get("test_latency_p50_ms"), 2),
+            number(m.get("size_mb"), 1),
         )
     console.print(table)
-    p = report.promotion
+    best, p = report.best, report.promotion
+    val, test = (number(best.metrics.get(f"{split}_{metric}")) for split in ("val", "test"))
+    recipe = escape(f"[{best.recipe or '-'}]")
     console.print(
-        f"best: [bold]{report.best.name}[/] \\[{report.best.recipe or '-'}] → registered "
-        f"{p.name} v{p.version}; champion: {'moved' if p.promoted else 'kept'} ({p.reason})"
+        f"best: [bold]{escape(best.name)}[/] {recipe} with val {metric} {val} (test {test}) → registered "
+        f"{p.name} v{p.version}; champion: {'moved' if p.promoted else 'kept'} ({escape(p.reason)})",
+        highlight=False,
     )
     console.print(f"serve it: nlpops serve --model models:/{p.name}@champion")
 
