@@ -25,7 +25,7 @@ ModelOpt = Annotated[
     ),
 ]
 EXPECTED_ERRORS = (ValueError, KeyError, TypeError, OSError)
-PASS_THROUGH = (typer.Exit, typer.Abort, typer.TyperException, typer.BadParameter)  # typer reports these
+PASS_THROUGH = (typer.Exit, typer.Abort, typer.BadParameter)  # typer reports these itself
 
 
 class Options:
