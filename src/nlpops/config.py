@@ -62,13 +62,17 @@ def resolve_data_path(value: str, config_folder: Path) -> Path:
     return found
 
 
-class Folder(BaseModel):
-    """A config that knows the folder of its file, so that its relative data paths start there."""
+class ConfigFile(BaseModel):
+    """A config that knows the folder of its file, so that its relative data paths start there.
+
+    :func:`load_config` passes the folder as validation context; a config built in code has no
+    file and starts from the current folder.
+    """
 
     _folder: Path = PrivateAttr(default_factory=Path.cwd)
 
     @model_validator(mode="after")
-    def _remember_folder(self, info: ValidationInfo) -> Folder:
+    def _remember_folder(self, info: ValidationInfo) -> ConfigFile:
         if info.context and "folder" in info.context:
             self._folder = Path(info.context["folder"])
         return self
@@ -161,7 +165,7 @@ class CategoricalSpace(_Strict):
 SearchSpace = Annotated[FloatSpace | IntSpace | CategoricalSpace, Field(discriminator="type")]
 
 
-class RunConfig(_Strict, Folder):
+class RunConfig(_Strict, ConfigFile):
     """A whole use case: data → split → preprocessing → models → metric → registry name."""
 
     name: str = Field(description="MLflow experiment name.")

@@ -8,14 +8,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from nlpops.config import Folder, apply_overrides, parse_overrides
+from nlpops.config import ConfigFile, apply_overrides, parse_overrides
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SkillsData(_Strict, Folder):
+class SkillsData(_Strict, ConfigFile):
     """Where the annotated postings and the skill lists are (``{data_dir}`` expands; a relative path
     is looked up beside the config file, then in the data folder)."""
 
