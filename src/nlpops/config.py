@@ -7,6 +7,9 @@ A config names its data, split, preprocessing recipe, metric, registered model n
     data: {path: "{data_dir}/sentiment140_train_subset_110k.csv.gz", format: sentiment140}
     models:
       tfidf_lr: {kind: tfidf_lr, C: 4.0}
+
+Data paths do not depend on the folder a command runs from: ``{data_dir}`` is the data folder
+setting, and a relative path is looked up beside the config file, then in the data folder.
 """
 
 from __future__ import annotations
@@ -15,14 +18,68 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from nlpops.models.registry import MODEL_KINDS
-from nlpops.settings import get_settings
+
+DATA_DIR = "{data_dir}"  # placeholder of the data folder setting in config paths
 
 
 class ConfigError(ValueError):
     """A config file that cannot be used; the message names the file and the key."""
+
+
+def resolve_data_path(value: str, config_folder: Path) -> Path:
+    """A data path written in a config, as a file path that does not depend on the current folder.
+
+    ``{data_dir}`` expands to the data folder; a relative path is looked up beside the config
+    file, then in the data folder.
+
+    Raises:
+        FileNotFoundError: a relative path found in neither folder (the message names both).
+    """
+    from nlpops.data.files import data_dir
+
+    path = Path(value.replace(DATA_DIR, str(data_dir()))).expanduser()
+    if path.is_absolute():
+        return path
+    tried = [(config_folder / path).resolve(), (data_dir() / path).resolve()]
+    found = next((candidate for candidate in tried if candidate.exists()), None)
+    if found is None:
+        raise FileNotFoundError(
+            f"{value}: no such file beside the config ({tried[0]}) nor in the data folder ({tried[1]}); "
+            f"write '{DATA_DIR}/...' for a file of the data folder (NLPOPS_DATA_DIR)"
+        )
+    return found
+
+
+class ConfigFile(BaseModel):
+    """A config that knows the folder of its file, so that its relative data paths start there.
+
+    :func:`load_config` passes the folder as validation context; a config built in code has no
+    file and starts from the current folder.
+    """
+
+    _folder: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @model_validator(mode="after")
+    def _remember_folder(self, info: ValidationInfo) -> ConfigFile:
+        if info.context and "folder" in info.context:
+            self._folder = Path(info.context["folder"])
+        return self
+
+    def resolve(self, value: str) -> Path:
+        """``value``, a path of this config, resolved as :func:`resolve_data_path` says."""
+        return resolve_data_path(value, self._folder)
 
 
 class _Strict(BaseModel):
@@ -32,7 +89,10 @@ class _Strict(BaseModel):
 class DataConfig(_Strict):
     """Where the data is and how to read it."""
 
-    path: str = Field(description="File to load; '{data_dir}' expands to the data folder setting.")
+    path: str = Field(
+        description="File to load; '{data_dir}' expands to the data folder setting, and a relative "
+        "path is looked up beside the config file, then in the data folder."
+    )
     format: str | None = Field(None, description="Force a loader (sentiment140, airline, csv, ...).")
     columns: dict[str, str] = Field(default_factory=dict, description="Our column -> file column.")
     limit: int | None = Field(None, ge=1, description="Read only the first N rows.")
@@ -105,7 +165,7 @@ class CategoricalSpace(_Strict):
 SearchSpace = Annotated[FloatSpace | IntSpace | CategoricalSpace, Field(discriminator="type")]
 
 
-class RunConfig(_Strict):
+class RunConfig(_Strict, ConfigFile):
     """A whole use case: data → split → preprocessing → models → metric → registry name."""
 
     name: str = Field(description="MLflow experiment name.")
@@ -148,18 +208,34 @@ class RunConfig(_Strict):
         return self
 
     def data_path(self) -> Path:
-        """The data file, with ``{data_dir}`` expanded from the settings."""
-        return Path(self.data.path.replace("{data_dir}", str(get_settings().data_dir)))
+        """The data file (see :func:`resolve_data_path`)."""
+        try:
+            return self.resolve(self.data.path)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"data.path: {exc}") from None
+
+
+def parse_value(value: str) -> Any:
+    """A ``--set`` value: YAML (``2``, ``true``, ``[a, b]``, ``{kind: x}``) when it parses as YAML,
+    else the string as typed (``{data_dir}/x.jsonl.gz`` is a path, not a broken YAML mapping)."""
+    if not value.strip():
+        return None
+    if DATA_DIR in value:  # "{data_dir}" alone would parse as the mapping {"data_dir": None}
+        return value
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
-    """Turn ``["a.b=1", "c=[x, y]"]`` into ``{"a.b": 1, "c": ["x", "y"]}`` (values parsed as YAML)."""
+    """Turn ``["a.b=1", "c=[x, y]"]`` into ``{"a.b": 1, "c": ["x", "y"]}`` (see :func:`parse_value`)."""
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set {pair!r}: expected KEY=VALUE, e.g. models.tfidf_lr.C=2")
-        out[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        out[key.strip()] = parse_value(value)
     return out
 
 
@@ -212,6 +288,6 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
         parsed = parse_overrides(overrides) if isinstance(overrides, list) else overrides
         raw = apply_overrides(raw, parsed)
     try:
-        return RunConfig.model_validate(raw)
+        return RunConfig.model_validate(raw, context={"folder": path.parent})
     except ValidationError as exc:
         raise ConfigError(_format_errors(path, exc)) from exc

@@ -10,6 +10,7 @@ label strings), so any nlpops model, or any scikit-learn pipeline on raw text, c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,3 +273,22 @@ def evaluate_model(
         plots=plots,
         n_skipped=n_skipped,
     )
+
+
+def write_evaluation(result: EvaluationResult, folder: Path) -> list[Path]:
+    """Write ``metrics.json`` (NaN as null) and the per-class, confusion and slice tables, each as
+    CSV (for tools) and Markdown (to read); returns the written files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    metrics = {key: (None if value != value else value) for key, value in result.metrics.items()}
+    written = [folder / "metrics.json"]
+    written[0].write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    for name in ("per_class", "confusion", "slices"):
+        table: pd.DataFrame = getattr(result, name)
+        table.to_csv(folder / f"{name}.csv")
+        formats = [
+            "",
+            *(".4f" if pd.api.types.is_float_dtype(t) else "g" for t in table.dtypes),
+        ]  # index first
+        (folder / f"{name}.md").write_text(table.to_markdown(floatfmt=formats) + "\n", encoding="utf-8")
+        written += [folder / f"{name}.csv", folder / f"{name}.md"]
+    return written

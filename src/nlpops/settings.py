@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_API_KEY_CHARS = 16
@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     )
 
     # serving
-    model_uri: str = Field("models:/sentiment140@champion", description="Model the API serves.")
+    model_uri: str = Field(
+        "models:/demo@champion", description="Model the API serves (make demo registers demo)."
+    )
     database_url: str = Field("sqlite:///nlpops.db", description="SQLAlchemy URL of the feedback store.")
     api_key: str | None = Field(
         None,
@@ -40,7 +42,12 @@ class Settings(BaseSettings):
     )
     store_text: bool = Field(True, description="Store prediction texts; False keeps only their SHA-256.")
     reload_interval_s: float = Field(60.0, description="How often the registry alias is polled; 0 = never.")
-    model_cache_dir: Path = Field(Path(".nlpops-cache"), description="Last loaded model, for cold starts.")
+    model_cache_dir: Path = Field(
+        None,  # the validator below fills it in
+        validate_default=True,
+        description="Downloaded models, and the last one served for cold starts "
+        "(default: the user cache folder, nlpops/models).",
+    )
     spool_dir: Path | None = Field(
         None,
         description="Where answered predictions are kept until the database has them "
@@ -84,6 +91,12 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_sender: str = "nlpops@localhost"
     alert_emails: list[str] = Field(default_factory=list)
+
+    @field_validator("model_cache_dir", mode="before")
+    @classmethod
+    def _user_cache(cls, value: object) -> object:
+        """Unset, the cache goes to the user's cache folder, not into whatever folder a command runs in."""
+        return Path(platformdirs.user_cache_dir("nlpops")) / "models" if value is None else value
 
     def resolved_spool_dir(self) -> Path:
         """The spool folder of this database (one per database URL: never replayed into another)."""

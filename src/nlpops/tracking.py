@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +24,7 @@ from nlpops.settings import get_settings
 
 log = logging.getLogger(__name__)
 CHAMPION = "champion"
+MLMODEL_FILE = "MLmodel"  # marks an MLflow model folder
 
 
 def setup_tracking(experiment: str | None = None, tracking_uri: str | None = None) -> str | None:
@@ -119,22 +122,164 @@ def parse_registry_uri(uri: str) -> tuple[str, str | None, str | None]:
 
 
 def resolve_version(uri: str) -> str | None:
-    """The registry version a ``models:/`` URI points at now (None for other URIs)."""
+    """The registry version a ``models:/`` URI points at now (None for other URIs).
+
+    Raises:
+        ModelNotFoundError: the registry has no such model, alias or version.
+    """
     if not uri.startswith("models:/"):
         return None
     from mlflow import MlflowClient
 
     name, alias, version = parse_registry_uri(uri)
-    if alias:
-        return str(MlflowClient().get_model_version_by_alias(name, alias).version)
+    with _missing_as_not_found(uri):
+        if alias:
+            return str(MlflowClient().get_model_version_by_alias(name, alias).version)
+        if version is not None:
+            MlflowClient().get_model_version(name, version)  # a version that does not exist fails here
     return version
 
 
-def _find_model_folder(root: Path) -> Path:
-    hits = sorted(root.rglob(META_FILE), key=lambda p: (len(p.parts), str(p)))
-    if not hits:
-        raise FileNotFoundError(f"no nlpops model ({META_FILE}) under {root}")
-    return hits[0].parent  # the shallowest: an ensemble's members are model folders inside it
+class ModelNotFoundError(FileNotFoundError):
+    """A model URI that names nothing; the message says what is missing and what is registered."""
+
+
+def describe_registry() -> str:
+    """Every registered model as ``name@alias (vN)`` (or ``name (vN, no alias)``), for error messages."""
+    from mlflow import MlflowClient
+
+    entries = []
+    for model in MlflowClient().search_registered_models(max_results=1000):
+        aliases = sorted((model.aliases or {}).items())
+        entries += [f"{model.name}@{alias} (v{version})" for alias, version in aliases]
+        if not aliases:
+            versions = ", ".join(f"v{v.version}" for v in model.latest_versions or [])
+            entries.append(f"{model.name} ({versions or 'no version'}, no alias)")
+    if not entries:
+        return "no model is registered yet; run `nlpops train configs/demo.yaml` (or `make demo`)"
+    return "registered: " + ", ".join(entries)
+
+
+def _what_is_missing(uri: str, fallback: str) -> str:
+    """Which part of ``uri`` the store lacks: the model, its alias or version, the run, the artifact."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        if uri.startswith("models:/"):
+            name, alias, version = parse_registry_uri(uri)
+            try:
+                client.get_registered_model(name)
+            except MlflowException:
+                return f"no registered model named {name!r}"
+            if alias:
+                return f"{name} has no alias @{alias}"
+            if version:
+                return f"{name} has no version {version}"
+            return f"name a version or an alias of {name}: models:/{name}/1, models:/{name}@champion"
+        if uri.startswith("runs:/"):
+            run_id, _, path = uri.removeprefix("runs:/").partition("/")
+            try:
+                client.get_run(run_id)
+            except MlflowException:
+                return f"no run {run_id!r}"
+            return f"run {run_id} has no model or artifact at {path!r}"
+    except Exception:  # the store went away while we looked: MLflow's own words will do
+        return fallback
+    return fallback
+
+
+def _is_missing(exc: Exception) -> bool:
+    """Whether an MLflow error means "no such model, alias, version, run or artifact"."""
+    code = getattr(exc, "error_code", "")
+    if code == "RESOURCE_DOES_NOT_EXIST":
+        return True
+    # the sqlite store reports an unknown alias, or a version that is no number, as a bad parameter
+    return code == "INVALID_PARAMETER_VALUE" and ("not found" in str(exc) or "version" in str(exc))
+
+
+@contextmanager
+def _missing_as_not_found(uri: str) -> Iterator[None]:
+    """Turn MLflow's "does not exist" errors about ``uri`` into one :class:`ModelNotFoundError`."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as exc:
+        if not _is_missing(exc):
+            raise
+        raise _not_found(uri, exc.message) from None
+
+
+def _not_found(uri: str, fallback: str) -> ModelNotFoundError:
+    what = _what_is_missing(uri, fallback)
+    store = get_settings().resolved_tracking_uri()
+    return ModelNotFoundError(f"{uri}: {what} (tracking store {store}); {describe_registry()}")
+
+
+def check_model(uri: str) -> None:
+    """Fail now when ``uri`` names no model, without downloading it (a server checks before it starts).
+
+    Raises:
+        ModelNotFoundError: no such folder, registered model, alias, version, run or artifact.
+        FileNotFoundError: a local folder that is not a model.
+        MlflowException: the tracking store could not be asked (e.g. its server is down).
+    """
+    local = Path(uri)
+    if local.exists():
+        find_model_folder(local)
+        return
+    if ":/" not in uri:
+        raise ModelNotFoundError(_not_a_uri(uri))
+    import mlflow
+
+    _check_runs_uri(uri)
+    setup_tracking()
+    resolve_version(uri)
+    with _missing_as_not_found(uri):
+        unresolved = uri.startswith("runs:/") or parse_registry_uri(uri)[1:] == (None, None)
+        if unresolved and not mlflow.artifacts.list_artifacts(artifact_uri=uri):
+            raise _not_found(uri, "nothing there")
+
+
+def _check_runs_uri(uri: str) -> None:
+    """A ``runs:/`` URI needs the run id and the path of the model in the run."""
+    run_id, _, path = uri.removeprefix("runs:/").partition("/")
+    if uri.startswith("runs:/") and not (run_id and path):
+        raise ValueError(
+            f"{uri}: a runs:/ URI names the run and the model's path in it: runs:/<run id>/model"
+        )
+
+
+def _not_a_uri(uri: str) -> str:
+    return f"{uri}: no such model folder, and not a URI (models:/name@alias, runs:/id/model)"
+
+
+def find_model_folder(root: Path) -> Path:
+    """The nlpops model in ``root``: ``root`` itself, or the one model of an MLflow model folder.
+
+    Only these two layouts are accepted: in a folder that merely holds models somewhere below
+    (a cache, a project), picking one would be a guess.
+
+    Raises:
+        FileNotFoundError: ``root`` is neither, or an MLflow model folder holds no or several models.
+    """
+    if (root / META_FILE).is_file():
+        return root
+    if (root / MLMODEL_FILE).is_file():
+        found = sorted(p.parent for p in (root / "artifacts").glob(f"*/{META_FILE}"))
+        if len(found) == 1:
+            return found[0]
+        names = ", ".join(p.name for p in found) or "none"
+        raise FileNotFoundError(
+            f"{root}: an MLflow model folder whose artifacts/ holds {len(found)} nlpops models ({names}); "
+            "expected exactly one"
+        )
+    raise FileNotFoundError(
+        f"{root}: not a model folder (no {META_FILE} and no {MLMODEL_FILE} in it); give the folder that "
+        f"holds {META_FILE}, an MLflow model folder, or a URI such as models:/name@champion"
+    )
 
 
 def _cache_key(uri: str, version: str | None) -> str:
@@ -160,17 +305,24 @@ def download_model(uri: str, cache_dir: Path | None = None) -> tuple[Path, str |
         cache_dir: where downloaded models are kept (so a restart works with the server down).
 
     Returns:
-        The local folder and the registry version the URI resolved to (None for other URIs).
+        The local folder of the model (MLflow keeps a ``runs:/id/path`` URI's path below the cache
+        entry) and the registry version the URI resolved to (None for other URIs).
+
+    Raises:
+        ModelNotFoundError: the tracking store has no such model, alias, version, run or artifact.
     """
     import mlflow
 
+    _check_runs_uri(uri)
     setup_tracking()
     version = resolve_version(uri)
-    cache = Path(cache_dir or get_settings().model_cache_dir) / _cache_key(uri, version)
-    if not cache.exists():
-        with filled_once(cache) as stage:  # complete or absent: never half-written
-            mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(stage))
-    return cache, version
+    with _missing_as_not_found(uri):
+        cache = Path(cache_dir or get_settings().model_cache_dir) / _cache_key(uri, version)
+        if not cache.exists():
+            with filled_once(cache) as stage:  # complete or absent: never half-written
+                mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(stage))
+    path_in_run = uri.removeprefix("runs:/").partition("/")[2].strip("/") if uri.startswith("runs:/") else ""
+    return cache / path_in_run, version
 
 
 def load_estimator(uri: str, cache_dir: Path | None = None) -> LoadedModel:
@@ -183,14 +335,12 @@ def load_estimator(uri: str, cache_dir: Path | None = None) -> LoadedModel:
     """
     local = Path(uri)
     if local.exists():
-        folder = _find_model_folder(local)
+        folder = find_model_folder(local)
         return LoadedModel(model=load_model_dir(folder), name=local.name, uri=uri, folder=folder)
     if ":/" not in uri:
-        raise FileNotFoundError(
-            f"{uri}: no such model folder, and not a URI (models:/name@alias, runs:/id/model)"
-        )
+        raise ModelNotFoundError(_not_a_uri(uri))
     cache, version = download_model(uri, cache_dir)
-    folder = _find_model_folder(cache)
+    folder = find_model_folder(cache)
     loaded = LoadedModel(model=load_model_dir(folder), name=uri, uri=uri, folder=folder)
     if uri.startswith("models:/"):
         _add_registry_info(loaded, uri, version)

@@ -129,10 +129,10 @@ def _log_evaluation(result: Any, folder: Path) -> None:
     """Log tables and plots of an evaluation as artifacts of the active run."""
     import mlflow
 
-    for name in ("per_class", "confusion", "slices"):
-        table: pd.DataFrame = getattr(result, name)
-        table.to_csv(folder / f"{name}.csv")
-        mlflow.log_artifact(str(folder / f"{name}.csv"), artifact_path="evaluation")
+    from nlpops.evaluate import write_evaluation
+
+    for written in write_evaluation(result, folder / "evaluation"):
+        mlflow.log_artifact(str(written), artifact_path="evaluation")
     for plot in result.plots:
         mlflow.log_artifact(str(plot), artifact_path="plots")
 

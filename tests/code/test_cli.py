@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
+from nlpops import __version__
 from nlpops.cli import app
 
 runner = CliRunner()
@@ -33,9 +35,17 @@ models:
 
 
 def test_train_compare_evaluate_predict(mlflow_store: str, tiny_project: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["train", str(tiny_project), "--set", "models.lr.C=3"])
+    args = ["train", str(tiny_project), "--set", "models.lr.C=3", "--recipes", "minimal,stem"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "champion" in result.output and "nlpops serve --model models:/tiny@champion" in result.output
+    for run in ("lr[minimal]", "lr[stem]", "nb[minimal]", "nb[stem]"):  # each run logged with its recipe
+        assert f"training {run}" in result.output and f"done {run}: test accuracy=" in result.output
+    rows = [line.split("│")[1:-1] for line in result.output.splitlines() if line.startswith("│")]
+    assert len(rows) == 4 and all(cells[6].strip() == "-" for cells in rows)  # no fastText: no ratio, no nan
+    best = next(line for line in result.output.splitlines() if line.startswith("best: "))
+    val = max(float(cells[2]) for cells in rows)
+    assert f" with val accuracy {val:.4f} (test " in best, best
 
     out = tmp_path / "report"
     result = runner.invoke(app, ["compare", "--experiment", "tiny", "--out", str(out)])
@@ -72,3 +82,65 @@ def test_errors_are_one_clear_line(
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert needle in result.output and "Traceback" not in result.output
+
+
+def _command_paths(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command of the CLI, as the words that call it (``("skills", "train")``)."""
+    paths = [prefix]
+    for name, command in getattr(group, "commands", {}).items():
+        paths += _command_paths(command, (*prefix, name))
+    return paths
+
+
+COMMAND_PATHS = _command_paths(typer.main.get_command(app))
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=[" ".join(p) or "nlpops" for p in COMMAND_PATHS])
+def test_help_shows_no_python_types_nor_raw_markup(path: tuple[str, ...]) -> None:
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for raw in ("<bool>", "<list[", "``", "[bold]", "[/"):
+        assert raw not in result.output, f"{' '.join(path)} --help shows {raw!r}:\n{result.output}"
+
+
+@pytest.mark.parametrize(
+    "path", [(), ("train",), ("evaluate",), ("predict",), ("serve",), ("watch",), ("skills", "build-ruler")]
+)
+def test_main_commands_show_examples(path: tuple[str, ...]) -> None:
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+    examples = result.output.split("Examples", 1)[-1]
+    assert "Examples" in result.output and f"nlpops {' '.join(path)}".strip() in examples
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"nlpops {__version__}\n"
+
+
+def test_debug_shows_the_traceback_instead_of_one_line(tmp_path: Path) -> None:
+    from nlpops.tracking import ModelNotFoundError
+
+    args = ["predict", "--model", str(tmp_path / "nothing-here"), "hi"]
+    plain = runner.invoke(app, args)
+    assert plain.exit_code == 1 and isinstance(plain.exception, SystemExit)
+    assert plain.stderr.startswith("error: ") and len(plain.stderr.splitlines()) == 1
+    debug = runner.invoke(app, ["--debug", *args])
+    assert isinstance(debug.exception, ModelNotFoundError) and "nothing-here" in str(debug.exception)
+    assert runner.invoke(app, args).stderr == plain.stderr  # --debug does not stick to the next run
+
+
+def test_an_unexpected_error_is_one_line_that_says_it_may_be_a_bug(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import nlpops.tracking
+
+    def broken(uri: str, cache_dir: Path | None = None) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(nlpops.tracking, "load_estimator", broken)
+    result = runner.invoke(app, ["predict", "--model", "models:/x@champion", "hi"])
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == "error: unexpected RuntimeError: boom (a bug? rerun with --debug for the traceback)\n"
+    )

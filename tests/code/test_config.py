@@ -89,3 +89,81 @@ def test_data_dir_placeholder_expands(tmp_path: Path, monkeypatch: pytest.Monkey
         assert cfg.data_path() == Path("/some/where/x.csv")
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        ("{data_dir}/x.jsonl.gz", "{data_dir}/x.jsonl.gz"),  # a YAML flow mapping that does not parse
+        ("{data_dir}", "{data_dir}"),  # would parse as the mapping {"data_dir": None}
+        ("a: b: c", "a: b: c"),
+        ("[stem, lemma]", ["stem", "lemma"]),
+        ("{kind: tfidf_nb}", {"kind": "tfidf_nb"}),
+        ("2", 2),
+        ("", None),
+    ],
+)
+def test_set_values_are_yaml_or_else_the_string_as_typed(value: str, parsed: object) -> None:
+    assert parse_overrides([f"data.path={value}"]) == {"data.path": parsed}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``configs/`` beside ``sample/``, a data folder elsewhere, and the current folder a third place."""
+    from nlpops.settings import get_settings
+
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "sample").mkdir()
+    (tmp_path / "sample" / "beside.csv").write_text("text,label\na,b\n")
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "shared.csv").write_text("text,label\na,b\n")
+    monkeypatch.setenv("NLPOPS_DATA_DIR", str(tmp_path / "shared"))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("written", "found"),
+    [
+        ("../sample/beside.csv", "sample/beside.csv"),  # beside the config, whatever the current folder
+        ("shared.csv", "shared/shared.csv"),  # else in the data folder
+        ("'{data_dir}/shared.csv'", "shared/shared.csv"),
+    ],
+)
+def test_relative_data_paths_start_beside_the_config(project: Path, written: str, found: str) -> None:
+    cfg = load_config(write(project / "configs", GOOD.replace("data.csv", written)))
+    assert cfg.data_path() == project / found
+
+
+def test_a_data_path_found_nowhere_names_both_places(project: Path) -> None:
+    cfg = load_config(write(project / "configs", GOOD.replace("data.csv", "nope.csv")))
+    with pytest.raises(ConfigError) as err:
+        cfg.data_path()
+    assert str(err.value) == (
+        f"data.path: nope.csv: no such file beside the config ({project / 'configs' / 'nope.csv'}) "
+        f"nor in the data folder ({project / 'shared' / 'nope.csv'}); "
+        "write '{data_dir}/...' for a file of the data folder (NLPOPS_DATA_DIR)"
+    )
+
+
+def test_skills_config_paths_start_beside_the_config_too(project: Path) -> None:
+    from nlpops.skills.config import load_skills_config
+
+    path = project / "configs" / "skills.yaml"
+    path.write_text("data: {annotations: ../sample/beside.csv, skill_lists: [shared.csv]}\n")
+    cfg = load_skills_config(path, ["data.preannotated={data_dir}/shared.csv"])
+    assert cfg.data.path(cfg.data.annotations) == project / "sample" / "beside.csv"
+    assert cfg.data.path(cfg.data.skill_lists[0]) == project / "shared" / "shared.csv"
+    assert cfg.data.path(str(cfg.data.preannotated)) == project / "shared" / "shared.csv"
+
+
+def test_the_demo_config_finds_its_sample_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_config(ROOT / "configs" / "demo.yaml").data_path() == (
+        ROOT / "data" / "sample" / "sentiment140_sample.csv"
+    )

@@ -234,3 +234,21 @@ def test_zip_with_two_files_is_an_error(tmp_path: Path) -> None:
         archive.writestr("b.csv", "text\nb\n")
     with pytest.raises(DataError, match="exactly one data file"):
         load_dataset(path, fmt="csv")
+
+
+@pytest.mark.parametrize("sep", [";", "|", "\t", ","])
+def test_the_separator_of_a_generic_csv_is_sniffed(tmp_path: Path, sep: str) -> None:
+    # texts holding the other separators must not fool the sniffer
+    frame = pd.DataFrame({"text": ["a, b; c", "d | e", "f\tg", "plain"], "label": ["x", "y", "x", "y"]})
+    path = tmp_path / "posts.csv"
+    frame.to_csv(path, index=False, sep=sep)
+    loaded = load_dataset(path)
+    assert (
+        loaded["text"].tolist() == frame["text"].tolist()
+        and loaded["label"].tolist() == frame["label"].tolist()
+    )
+
+
+def test_a_one_column_csv_with_semicolons_in_its_texts_stays_comma_separated(tmp_path: Path) -> None:
+    path = _write(tmp_path / "texts.csv", "text\nun; deux\ntrois; quatre\n")
+    assert load_dataset(path)["text"].tolist() == ["un; deux", "trois; quatre"]

@@ -36,7 +36,8 @@ def test_load_estimator_finds_the_ensemble_not_a_member(tmp_path: Path) -> None:
     from nlpops.tracking import load_estimator
 
     vote = build_model("soft_vote", {"members": MEMBERS}).fit(TEXTS, LABELS)
-    vote.save(tmp_path / "artifacts" / "model")  # member_0/… sorts before nlpops_model.json
+    vote.save(tmp_path / "artifacts" / "model")  # an MLflow model folder: its members are models too
+    (tmp_path / "MLmodel").write_text("artifact_path: model\n")
     assert type(load_estimator(str(tmp_path)).model).__name__ == "SoftVoting"
 
 

@@ -107,3 +107,34 @@ def test_bad_inputs_exit_1_with_one_line(tmp_path: Path, args: list[str], needle
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and needle in lines[0], result.output
     assert not (tmp_path / "o.spacy").exists() and not (tmp_path / "s.csv").exists()
+
+
+def test_a_missing_skill_list_names_it_and_the_lists_of_the_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nlpops.data import data_dir
+
+    monkeypatch.chdir(tmp_path)  # the README's data/ner_jobs_skills_*.csv.gz: no data/ folder here
+    result = runner.invoke(
+        app, ["skills", "build-ruler", "data/ner_jobs_skills_*.csv.gz", "--out", "p.jsonl"]
+    )
+    assert result.exit_code == 1 and not (tmp_path / "p.jsonl").exists()
+    lists = "ner_jobs_skills_databases.csv.gz, ner_jobs_skills_frameworks_tools_etc.csv.gz, "
+    lists += "ner_jobs_skills_languages.csv.gz, ner_jobs_skills_platforms.csv.gz"
+    assert result.stderr == (
+        "error: data/ner_jobs_skills_*.csv.gz: no such file (a shell pattern that matched no file); "
+        f"the skill lists are in the data folder {data_dir()}: {lists} "
+        f"(e.g. {data_dir() / 'ner_jobs_skills_*.csv.gz'})\n"
+    )
+
+
+def test_a_skill_list_name_is_also_looked_up_in_the_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(
+        app, ["skills", "build-ruler", "ner_jobs_skills_databases.csv.gz", "--out", "p.jsonl"]
+    )
+    assert result.exit_code == 0, result.output
+    patterns = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert {p["id"] for p in patterns if p["label"] == "DB"} >= {"PostgreSQL", "MongoDB"}

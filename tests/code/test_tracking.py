@@ -14,6 +14,10 @@ import pytest
 from nlpops.models import build_model
 from nlpops.outputs import filled_once
 from nlpops.tracking import (
+    ModelNotFoundError,
+    check_model,
+    download_model,
+    find_model_folder,
     load_estimator,
     log_model,
     parse_registry_uri,
@@ -98,10 +102,79 @@ def test_load_estimator_from_plain_folder(tmp_path: Path, tiny_data) -> None:
     assert list(loaded.model.classes_) == ["negative", "positive"]
 
 
-def test_unknown_registered_model_fails_clearly(mlflow_store: str) -> None:
-    setup_tracking()
-    with pytest.raises(Exception, match="nope"):
+def test_an_empty_registry_says_how_to_fill_it(mlflow_store: str) -> None:
+    with pytest.raises(ModelNotFoundError) as err:
         load_estimator("models:/nope@champion")
+    assert str(err.value) == (
+        f"models:/nope@champion: no registered model named 'nope' (tracking store {mlflow_store}); "
+        "no model is registered yet; run `nlpops train configs/demo.yaml` (or `make demo`)"
+    )
+
+
+@pytest.fixture
+def registry(mlflow_store: str, tmp_path: Path, tiny_data) -> str:
+    """A store where ``m`` has v1 (@champion) and v2 (no alias), and ``plain`` has v1 (no alias);
+    returns the run id behind ``m`` v1."""
+    texts, labels = tiny_data
+    setup_tracking("t")
+    uri, run_id, _ = _logged(tmp_path, texts, labels)
+    register_and_promote("m", uri, run_id, "accuracy", 0.9, "s", scorer=lambda m: 0.9)
+    register_and_promote("m", uri, run_id, "accuracy", 0.8, "s", scorer=lambda m: 0.9)
+    mlflow.register_model(uri, "plain")
+    return run_id
+
+
+@pytest.mark.parametrize(
+    ("uri", "missing"),
+    [
+        ("models:/nope@champion", "no registered model named 'nope'"),
+        ("models:/m@nope", "m has no alias @nope"),
+        ("models:/m/999", "m has no version 999"),
+        ("models:/m/abc", "m has no version abc"),
+        ("models:/nope", "no registered model named 'nope'"),
+        ("models:/m", "name a version or an alias of m: models:/m/1, models:/m@champion"),
+        ("runs:/abc/model", "no run 'abc'"),
+        ("runs:/{run}/nomodel", "run {run} has no model or artifact at 'nomodel'"),
+    ],
+)
+def test_a_wrong_uri_says_what_is_missing_and_what_is_registered(
+    registry: str, mlflow_store: str, uri: str, missing: str
+) -> None:
+    uri, missing = uri.format(run=registry), missing.format(run=registry)
+    registered = "registered: m@champion (v1), plain (v1, no alias)"
+    for attempt in (load_estimator, download_model, check_model):
+        with pytest.raises(ModelNotFoundError) as err:
+            attempt(uri)
+        assert str(err.value) == f"{uri}: {missing} (tracking store {mlflow_store}); {registered}", attempt
+
+
+@pytest.mark.parametrize("uri", ["models:/m@champion", "models:/m/2", "runs:/{run}/model"])
+def test_check_model_accepts_what_exists(registry: str, uri: str) -> None:
+    check_model(uri.format(run=registry))  # no error
+    assert load_estimator(uri.format(run=registry)).model.classes_.tolist() == ["negative", "positive"]
+
+
+def test_a_runs_uri_without_a_path_is_refused(mlflow_store: str) -> None:
+    with pytest.raises(ValueError, match="runs:/<run id>/model"):
+        check_model("runs:/abc")
+
+
+def test_only_a_model_folder_or_an_mlflow_model_folder_is_a_model(tmp_path: Path, tiny_data) -> None:
+    texts, labels = tiny_data
+    model = build_model("tfidf_nb").fit(texts, labels)
+    assert find_model_folder(model.save(tmp_path / "plain")) == tmp_path / "plain"
+    mlflow_folder = tmp_path / "mlflow"
+    model.save(mlflow_folder / "artifacts" / "model")
+    (mlflow_folder / "MLmodel").write_text("artifact_path: model\n")
+    assert find_model_folder(mlflow_folder) == mlflow_folder / "artifacts" / "model"
+    # a folder that merely holds models (a cache, a project) is no model: which one would it be?
+    with pytest.raises(FileNotFoundError, match="not a model folder"):
+        find_model_folder(tmp_path)
+    with pytest.raises(FileNotFoundError, match="not a model folder"):
+        load_estimator(str(tmp_path))
+    model.save(mlflow_folder / "artifacts" / "other")
+    with pytest.raises(FileNotFoundError, match=r"artifacts/ holds 2 nlpops models \(model, other\)"):
+        find_model_folder(mlflow_folder)
 
 
 def _load_after(barrier: Any, uri: str, queue: Any) -> None:

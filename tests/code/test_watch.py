@@ -246,3 +246,47 @@ def test_parallel_scoring_keeps_rows_and_order(tmp_path: Path, model_dir: str) -
     one = score_local(model_dir, path, spec, chunksize=40)
     two = score_local(model_dir, path, spec, chunksize=40, jobs=2)
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_cli_a_time_column_that_holds_no_time_fails_with_counts(tmp_path: Path, model_dir: str) -> None:
+    path = tmp_path / "tweets.csv"
+    pd.read_csv(data_dir() / AIRLINE, nrows=300).to_csv(path, index=False)
+    out = tmp_path / "out"
+    args = [
+        "watch",
+        str(path),
+        "--model",
+        model_dir,
+        "--time-col",
+        "airline",
+        "--out",
+        str(out),
+        "--no-alert",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and not out.exists()
+    assert result.stderr == (
+        f"error: {path}: none of the 300 values of column 'airline' is a time (e.g. 'Virgin America'); "
+        "give --time-col the column of the post times\n"
+    )
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_posts_whose_time_does_not_parse_are_counted_and_warned_of(
+    tmp_path: Path, model_dir: str, jobs: int
+) -> None:
+    posts = _stream(hours=6)
+    posts["created"] = posts["created"].astype(str)
+    posts.loc[[5, 70, 200], "created"] = ["yesterday", "", "soon"]
+    path = tmp_path / "posts.csv"
+    posts.to_csv(path, index=False)
+    spec = WatchSpec("created", "body", by="airline")
+    result = run_watch(path, model_dir, spec, tmp_path / "out", detector=SpikeDetector(), jobs=jobs)
+    assert (result.untimed.count, result.untimed.total) == (3, len(posts))
+    assert result.untimed.example == "yesterday" and result.n_posts == len(posts) - 3
+    args = ["watch", str(path), "--model", model_dir, "--time-col", "created", "--text-col", "body"]
+    cli = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "cli"), "--no-alert", "--jobs", str(jobs)])
+    assert cli.exit_code == 0, cli.output
+    assert cli.stderr == (
+        f"warning: 3 of {len(posts):,} posts left out: their 'created' is not a time (e.g. 'yesterday')\n"
+    )

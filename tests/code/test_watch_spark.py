@@ -48,7 +48,8 @@ def test_spark_predictions_equal_local(mlflow_store: str, tmp_path: Path, tiny_d
             "who": "a",
         }
     )
-    posts = pd.concat([posts, burst], ignore_index=True)
+    untimed = pd.DataFrame({"when": ["not a time", "soon"], "body": ["i hate it", "i love it"], "who": "b"})
+    posts = pd.concat([posts, burst, untimed], ignore_index=True)  # both engines leave out the last two
     path = tmp_path / "posts.parquet"
     posts.to_parquet(path)
     spec = WatchSpec("when", "body", by="who")
@@ -65,6 +66,8 @@ def test_spark_predictions_equal_local(mlflow_store: str, tmp_path: Path, tiny_d
     expected_windows = aggregate(local.assign(is_negative=local["label"] == "negative"), "2h")
     pd.testing.assert_frame_equal(result.windows, expected_windows, check_dtype=False)
     assert result.windows["volume"].sum() == 48 and set(result.windows["group"]) == {"a", "b", "c"}
+    assert (result.untimed.count, result.untimed.total, result.untimed.example) == (2, 50, "not a time")
+    assert result.untimed == expected.untimed
     assert [(s.window, s.group) for s in result.spikes] == [(pd.Timestamp("2024-03-01 08:00", tz="UTC"), "a")]
     assert [(s.top_terms, s.examples) for s in result.spikes] == [
         (s.top_terms, s.examples) for s in expected.spikes

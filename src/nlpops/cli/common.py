@@ -1,33 +1,96 @@
-"""Helpers shared by the CLI commands: one clear error line, progress output."""
+"""Helpers shared by the CLI commands: one clear error line, progress output, tidy --help."""
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 console = Console()
 err_console = Console(stderr=True)
+ModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        metavar="URI",
+        help="models:/name@champion, models:/name/3, runs:/id/model or a model folder.",
+    ),
+]
+EXPECTED_ERRORS = (ValueError, KeyError, TypeError, OSError)
+PASS_THROUGH = (typer.Exit, typer.Abort, typer.BadParameter)  # typer reports these itself
+
+
+class Options:
+    """The global options of this run (``nlpops --debug …``), set by the root command."""
+
+    debug = False
+
+
+def print_error(message: str) -> None:
+    """The one red ``error:`` line on stderr."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def print_warning(message: str) -> None:
+    """A yellow ``warning:`` line on stderr: the command goes on."""
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def is_mlflow_error(exc: BaseException) -> bool:
+    """An MLflow error (a store that cannot be reached, a bad URI); mlflow is not imported for this."""
+    module = sys.modules.get("mlflow.exceptions")
+    return module is not None and isinstance(exc, module.MlflowException)
 
 
 @contextmanager
 def clean_errors() -> Iterator[None]:
-    """Turn expected failures (bad file, bad config, bad value) into one red line and exit code 1."""
+    """Turn failures into one red ``error:`` line and exit code 1; ``--debug`` shows the traceback.
+
+    Expected failures (bad file, bad config, bad value, a model that does not exist, a store that
+    cannot be reached) print their message; anything else is a bug and says so.
+    """
     try:
         yield
-    except typer.Exit:
+    except PASS_THROUGH:
         raise
-    except (ValueError, KeyError, TypeError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    except Exception as exc:
+        if Options.debug:
+            raise
+        if isinstance(exc, KeyError) and exc.args:
+            message = str(exc.args[0])
+        elif isinstance(exc, EXPECTED_ERRORS):
+            message = str(exc)
+        elif is_mlflow_error(exc):
+            message = str(getattr(exc, "message", exc)).strip().splitlines()[0]
+        else:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            message = (
+                f"unexpected {type(exc).__name__}: {first} (a bug? rerun with --debug for the traceback)"
+            )
+        print_error(message)
         raise typer.Exit(1) from exc
-    except OSError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from exc
+
+
+@contextmanager
+def column_hint(*options: str) -> Iterator[None]:
+    """Say which options name the columns when a file lacks one (``--text-col``, ``--label-col``)."""
+    try:
+        yield
+    except ValueError as exc:
+        from nlpops.data.errors import MissingColumnError  # imported here: it loads pandas
+
+        if not isinstance(exc, MissingColumnError):
+            raise
+        what = "column" if len(options) == 1 else "columns"
+        raise MissingColumnError(f"{exc}; name the {what} with {' / '.join(options)}") from exc
 
 
 def quiet_libraries() -> None:
@@ -36,3 +99,47 @@ def quiet_libraries() -> None:
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")  # read by mlflow when it is imported
     for name in ("mlflow", "alembic", "urllib3", "git"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class _TypeFreeArgument(TyperArgument):
+    """An argument whose --help shows its metavar alone, not the Python type beside it."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None if self.metavar else super().display_type_rich(ctx)
+
+
+def _tidy_help(params: list[Any]) -> list[Any]:
+    """typer prints every parameter's Python type in --help (``<bool>``, ``<list[str]>``): a flag
+    takes no value, so it shows none, and an argument with a metavar shows only that."""
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag:
+            param.metavar = ""
+        elif isinstance(param, TyperArgument) and param.metavar:
+            param.__class__ = _TypeFreeArgument
+    return params
+
+
+class Command(TyperCommand):
+    """A command with a tidy --help (see :func:`_tidy_help`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _tidy_help(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """A command group with a tidy --help (see :func:`_tidy_help`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _tidy_help(super().get_params(ctx))
+
+
+def number(value: Any, digits: int = 4) -> str:
+    """A table cell: a float with ``digits`` decimals, an integer as is, a missing or NaN value as "-"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def examples(*lines: str) -> str:
+    """An "Examples" epilog for --help: one command per line (rich markup escaped)."""
+    return "[bold]Examples[/]\n\n" + "\n".join(escape(line) for line in lines)

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from nlpops.cli.common import clean_errors, console, err_console
+from nlpops.cli.common import Command, Group, clean_errors, column_hint, console, err_console, examples
 
 if TYPE_CHECKING:
     from nlpops.data import ColumnMap, SplitResult, ValidationReport
 
-app = typer.Typer(help="Validate and split datasets.", no_args_is_help=True)
+app = typer.Typer(help="Validate and split datasets.", no_args_is_help=True, cls=Group)
 
 FileArg = Annotated[
     Path, typer.Argument(help="Data file (a relative path is also looked up in the data folder).")
@@ -62,7 +62,13 @@ def _report_table(report: ValidationReport) -> Table:
     return table
 
 
-@app.command()
+@app.command(
+    cls=Command,
+    epilog=examples(
+        "nlpops data validate sentiment140_train_subset_110k.csv.gz",
+        "nlpops data validate posts.csv --text-col body --label-col sentiment --json",
+    ),
+)
 def validate(
     file: FileArg,
     fmt: FormatOpt = None,
@@ -103,7 +109,13 @@ def _split_table(result: SplitResult) -> Table:
     return table
 
 
-@app.command()
+@app.command(
+    cls=Command,
+    epilog=examples(
+        "nlpops data split twitter_us_airline_sentiment_tweets.csv.gz --group-col airline --out splits/air",
+        "nlpops data split posts.csv --text-col body --label-col sentiment --out splits/posts --seed 7",
+    ),
+)
 def split(
     file: FileArg,
     out: Annotated[Path, typer.Option(help="Output folder for the parquet files and manifest.json.")],
@@ -121,7 +133,11 @@ def split(
     from nlpops.data import check_leakage, load_dataset, split_dataset, write_split
     from nlpops.outputs import check_out_dir
 
-    with clean_errors(), console.status(f"reading {file}…") as status:
+    with (
+        clean_errors(),
+        column_hint("--text-col", "--label-col"),
+        console.status(f"reading {file}…") as status,
+    ):
         check_out_dir(out)  # before the work, not after
         df = load_dataset(file, fmt=fmt, columns=_columns(text_col, label_col))
         if group_col is not None and group_col not in df and "group" in df:

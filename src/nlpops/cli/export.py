@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from nlpops.cli.common import clean_errors, console, quiet_libraries
+from nlpops.cli.common import clean_errors, console, examples, quiet_libraries
+
+EXAMPLES = examples(
+    "nlpops export-onnx --model models:/tweets@champion --config configs/sentiment140_transformer.yaml "
+    "--out exports/tweets-int8",
+    "nlpops export-onnx --model models:/tweets@champion --data tweets.csv --out exports/tweets --promote",
+)
 
 
 def _parity_texts(config: Path | None, data: Path | None, limit: int) -> list[str]:
@@ -30,7 +36,10 @@ def _parity_texts(config: Path | None, data: Path | None, limit: int) -> list[st
 
 def export_onnx(
     model: Annotated[
-        str, typer.Option("--model", help="Transformer model URI: models:/name@champion, runs:/…, a folder.")
+        str,
+        typer.Option(
+            "--model", metavar="URI", help="A transformer: models:/name@champion, runs:/id/model or a folder."
+        ),
     ],
     out: Annotated[Path, typer.Option(help="New folder for the exported model.")],
     config: Annotated[Path | None, typer.Option(help="Run config: parity on its test split.")] = None,

@@ -9,8 +9,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from nlpops.cli.common import clean_errors, console, quiet_libraries
+from nlpops.cli.common import clean_errors, console, examples, quiet_libraries
 
+EXAMPLES = {
+    "drift": examples(
+        "nlpops drift --model models:/sentiment140@champion "
+        "--current ../shared/data/twitter_us_airline_sentiment_tweets.csv.gz --out reports/drift",
+        "nlpops drift --model models:/demo@champion --current new_posts.csv --text-col tweet --json",
+    ),
+    "retrain": examples(
+        "nlpops retrain configs/sentiment140.yaml --models tfidf_lr --feedback-db sqlite:///nlpops.db",
+    ),
+    "export": examples("nlpops feedback export --database-url sqlite:///nlpops.db --out feedback.csv"),
+}
 feedback_app = typer.Typer(
     help="The verdicts users and reviewers gave on served predictions.", no_args_is_help=True
 )
@@ -31,11 +42,7 @@ def drift(
         Path | None, typer.Option(help="Folder for report.html, the plots and drift.json.")
     ] = None,
 ) -> None:
-    """Do the texts of ``--current`` still look like the model's training data? Exit 0 either way.
-
-    Example: nlpops drift --model models:/sentiment140@champion
-    --current ../shared/data/twitter_us_airline_sentiment_tweets.csv.gz --out reports/drift
-    """
+    """Do the texts of --current still look like the model's training data? Exit 0 either way."""
     from nlpops.data import load_dataset
     from nlpops.drift import Profile, build_profile, compare, write_report
     from nlpops.outputs import check_out_dir
@@ -78,15 +85,12 @@ def drift(
         console.print(f"report: {out / 'report.html'}")
 
 
-@feedback_app.command("export")
+@feedback_app.command("export", epilog=EXAMPLES["export"])
 def feedback_export(
     database_url: Annotated[str, typer.Option(help="SQLAlchemy URL of the service's store.")],
     out: Annotated[Path, typer.Option(help="A .csv or .parquet file (the extension picks the format).")],
 ) -> None:
-    """Write the verdicts as labelled rows: text, label, prediction_id, model version, time.
-
-    Example: nlpops feedback export --database-url sqlite:///nlpops.db --out feedback.csv
-    """
+    """Write the verdicts as labelled rows: text, label, prediction_id, model version, time."""
     from nlpops.retrain import export_feedback, write_table
 
     quiet_libraries()
@@ -105,10 +109,7 @@ def retrain(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
 ) -> None:
-    """Train a challenger on the training split plus the feedback; promote it only if it is better.
-
-    Example: nlpops retrain configs/sentiment140.yaml --models tfidf_lr --feedback-db sqlite:///nlpops.db
-    """
+    """Train a challenger on the training split plus the feedback; promote it only if it is better."""
     from nlpops.config import load_config
     from nlpops.retrain import retrain as run_retrain
 

@@ -2,20 +2,106 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 
+from nlpops.cli.common import Command, clean_errors, examples, is_mlflow_error, print_warning
+
 app = typer.Typer(help="Serve a model over HTTP.", no_args_is_help=True)
+EXAMPLES = examples(
+    "nlpops serve --model models:/demo@champion",
+    "nlpops serve --model models:/demo@champion --host 0.0.0.0 --port 8080 --workers 2",
+    "NLPOPS_API_KEY=<a key of 16+ characters> nlpops serve --model models:/demo@champion",
+)
 
 
-@app.command("serve")
+def check_port(host: str, port: int) -> None:
+    """Bind ``host:port`` once, as uvicorn will, so that a busy port fails now, before the model loads.
+
+    Raises:
+        OSError: the port is taken, or not ours to take; the message suggests ``--port``.
+        ValueError: ``host`` is no address.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ValueError(f"--host {host}: not an address ({exc.strerror})") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is free
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                why = "is in use (another server?)"
+            elif exc.errno == errno.EACCES:
+                why = "needs more rights (ports below 1024 are root's)"
+            else:
+                why = f"cannot be used: {exc.strerror}"
+            raise OSError(
+                f"{host}:{port} {why}; choose another port with --port, e.g. --port {port + 1}"
+            ) from None
+
+
+@contextmanager
+def _one_try() -> Iterator[None]:
+    """MLflow retries an unreachable tracking server for minutes; the check before starting asks once
+    (the server's own loader then waits it out, or serves its cached copy)."""
+    saved = {
+        key: os.environ.get(key) for key in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
+    }
+    os.environ.update(MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", MLFLOW_HTTP_REQUEST_TIMEOUT="10")
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def check_served_model(uri: str) -> None:
+    """Refuse a model that does not exist; when the store does not answer, warn and go on."""
+    from nlpops.tracking import check_model
+
+    try:
+        with _one_try():
+            check_model(uri)
+    except Exception as exc:
+        if not is_mlflow_error(exc):
+            raise
+        first = str(getattr(exc, "message", exc)).strip().splitlines()[0]
+        print_warning(
+            f"cannot check {uri} ({first}); starting anyway: the server retries, or serves its cached copy"
+        )
+
+
+def _browsable(host: str) -> str:
+    """The host part of a URL a browser on this machine can open."""
+    if host in {"0.0.0.0", ""}:
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+@app.command("serve", cls=Command, epilog=EXAMPLES)
 def serve(
     model: Annotated[
         str | None,
         typer.Option(
-            "--model", help="Model URI: models:/name@champion, runs:/…, a folder. Default: settings."
+            "--model",
+            metavar="URI",
+            help="models:/name@champion, models:/name/3, runs:/id/model or a model folder "
+            "(default: NLPOPS_MODEL_URI).",
         ),
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -35,7 +121,7 @@ def serve(
         typer.Option(help="Server processes (0 = one per CPU core); each loads the model and batches alone."),
     ] = 1,
 ) -> None:
-    """Serve ``--model`` with FastAPI: /v1/predict, /v1/explain, /v1/feedback, /metrics, /docs."""
+    """Serve a model over HTTP: a page to classify texts (/), a dashboard, the API (/docs)."""
     import uvicorn
 
     from nlpops.serve.app import create_app
@@ -49,7 +135,18 @@ def serve(
     }
     settings = get_settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
     workers = workers if workers > 0 else len(os.sched_getaffinity(0))
-    typer.echo(f"serving {settings.model_uri} on http://{host}:{port} with {workers} worker(s) (docs: /docs)")
+    with clean_errors():  # fail before anything loads: a busy port, a model that does not exist
+        check_port(host, port)
+        check_served_model(settings.model_uri)
+        if workers > 1:
+            from nlpops.serve.db import Store
+
+            store = Store(settings.database_url)  # migrate once here, not in every worker at the same time
+            store.check()
+            store.close()
+    url = f"http://{_browsable(host)}:{port}"
+    typer.echo(f"serving {settings.model_uri} on http://{host}:{port} with {workers} worker(s)")
+    typer.echo(f"open {url}/ (classify), /dashboard, /docs")
     if settings.api_key is None:
         typer.echo(
             "admin routes are off (reload, alerts, feedback export): set NLPOPS_API_KEY to a key of at "
@@ -66,11 +163,6 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
         return
-    from nlpops.serve.db import Store
-
-    store = Store(settings.database_url)  # migrate once here, not in every worker at the same time
-    store.check()
-    store.close()
     # Worker processes build their own app from the environment: hand the overrides down that way.
     for key, value in overrides.items():
         if value is not None:

@@ -9,14 +9,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from nlpops.cli.common import clean_errors, console, quiet_libraries
+from nlpops.cli.common import Command, Group, clean_errors, console, examples, quiet_libraries
 
-app = typer.Typer(help="Skills extraction from job postings (spaCy ruler + NER).", no_args_is_help=True)
+app = typer.Typer(
+    help="Skills extraction from job postings (spaCy ruler + NER).", no_args_is_help=True, cls=Group
+)
 
 ModelOpt = Annotated[
     str,
     typer.Option(
-        "--model", help="A spaCy pipeline folder, an MLflow model folder, models:/skills@champion, runs:/…"
+        "--model",
+        metavar="URI",
+        help="A spaCy pipeline folder, an MLflow model folder, models:/skills@champion, runs:/id/model.",
     ),
 ]
 FileArg = Annotated[Path, typer.Argument(help="Input file.")]
@@ -34,10 +38,20 @@ def _load(model: str) -> Any:
         raise ValueError(f"{model}: {exc.message}") from exc
 
 
-@app.command("build-ruler")
+@app.command(
+    "build-ruler",
+    cls=Command,
+    epilog=examples(
+        "nlpops skills build-ruler $NLPOPS_DATA_DIR/ner_jobs_skills_*.csv.gz --out patterns.jsonl",
+        "nlpops skills build-ruler $NLPOPS_DATA_DIR/ner_jobs_skills_*.csv.gz --pipeline --out ruler/",
+    ),
+)
 def build_ruler(
     lists: Annotated[
-        list[Path], typer.Argument(help="Skill-list CSVs (name column); the label comes from the file name.")
+        list[Path],
+        typer.Argument(
+            metavar="CSV", help="Skill-list CSVs (name column); the label comes from the file name."
+        ),
     ],
     out: Annotated[Path, typer.Option(help="Patterns JSONL, or a folder for a ruler-only spaCy pipeline.")],
     aliases: Annotated[Path | None, typer.Option(help="Aliases TSV (alias, canonical, label).")] = None,
@@ -60,7 +74,13 @@ def build_ruler(
     console.print(f"{len(patterns)} patterns → {out}")
 
 
-@app.command("import-doccano")
+@app.command(
+    "import-doccano",
+    cls=Command,
+    epilog=examples(
+        "nlpops skills import-doccano $NLPOPS_DATA_DIR/ner_jobs_doccano_reviewed.jsonl.gz --out train.spacy"
+    ),
+)
 def import_doccano(
     file: FileArg,
     out: Annotated[Path, typer.Option(help="spaCy DocBin (.spacy) to write.")],
@@ -92,10 +112,20 @@ def import_doccano(
     )
 
 
-@app.command("train")
+@app.command(
+    "train",
+    cls=Command,
+    epilog=examples(
+        "nlpops skills train configs/skills.yaml",
+        "nlpops skills train configs/skills.yaml --set training.iterations=5",
+    ),
+)
 def train(
     config: Annotated[Path, typer.Argument(help="Skills config (YAML), e.g. configs/skills.yaml.")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a config key: a.b=value.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable): split.seed=7."),
+    ] = None,
 ) -> None:
     """Train the NER, score ruler / NER / both on held-out distinct texts, log to MLflow, register."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -140,7 +170,14 @@ def scores_table(scores: dict[str, dict], title: str) -> Table:
     return table
 
 
-@app.command("evaluate")
+@app.command(
+    "evaluate",
+    cls=Command,
+    epilog=examples(
+        "nlpops skills evaluate --model models:/skills@champion "
+        "--data $NLPOPS_DATA_DIR/ner_jobs_doccano_reviewed.jsonl.gz"
+    ),
+)
 def evaluate(
     model: ModelOpt,
     data: Annotated[Path, typer.Option(help="doccano JSONL with gold spans.")],
@@ -163,7 +200,13 @@ def evaluate(
     console.print(scores_table(scores, f"{model} on {data} ({len(records)} distinct texts)"))
 
 
-@app.command("extract")
+@app.command(
+    "extract",
+    cls=Command,
+    epilog=examples(
+        "nlpops skills extract $NLPOPS_DATA_DIR/ner_jobs_linkedin_postings_ma.csv.gz --out skills.csv"
+    ),
+)
 def extract(
     file: FileArg,
     out: Annotated[Path, typer.Option(help="CSV to write: one row per posting.")],
@@ -180,7 +223,11 @@ def extract(
     console.print(f"{len(frame)} postings, {int(frame['n_skills'].sum())} skills → {out}")
 
 
-@app.command("report")
+@app.command(
+    "report",
+    cls=Command,
+    epilog=examples("nlpops skills report skills.csv --out reports/skills --top 10"),
+)
 def report(
     file: Annotated[Path, typer.Argument(help="An extract CSV, or postings (then --model extracts first).")],
     out: Annotated[Path, typer.Option(help="Folder for the charts (PNG), demand.csv and index.html.")],

@@ -9,7 +9,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nlpops.cli.common import clean_errors, console, quiet_libraries
+from nlpops.cli.common import clean_errors, console, examples, quiet_libraries
+
+EXAMPLES = examples(
+    "nlpops tune configs/demo.yaml --model tfidf_lr --trials 30",
+    "nlpops tune configs/demo.yaml --model tfidf_lr --trials 30 --refit",
+    "nlpops tune configs/demo.yaml --model tfidf_lr --storage sqlite:///optuna.db --study-name shared",
+)
 
 
 def tune(
@@ -29,7 +35,8 @@ def tune(
     ] = False,
     seed: Annotated[int | None, typer.Option(help="Sampler seed (leave unset for shared studies).")] = None,
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a config key: a.b.c=value.")
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable): split.seed=7."),
     ] = None,
 ) -> None:
     """Search hyperparameters on the validation split; each trial is a nested MLflow run."""

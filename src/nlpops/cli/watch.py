@@ -9,7 +9,22 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nlpops.cli.common import clean_errors, console, quiet_libraries
+from nlpops.cli.common import (
+    ModelOpt,
+    clean_errors,
+    column_hint,
+    console,
+    examples,
+    print_warning,
+    quiet_libraries,
+)
+
+EXAMPLES = examples(
+    "nlpops watch tweets.csv.gz --model models:/airline@champion --time-col tweet_created --by airline "
+    "--out reports/watch",
+    "nlpops watch posts.parquet --model models:/demo@champion --time-col created_at --window 15min "
+    "--out reports/watch --no-alert",
+)
 
 
 def _table(result: object) -> Table:
@@ -27,7 +42,7 @@ def _table(result: object) -> Table:
 
 def watch(
     file: Annotated[Path, typer.Argument(help="Posts: CSV/TSV (.gz ok), JSONL or Parquet.")],
-    model: Annotated[str, typer.Option(help="Model URI: models:/name@champion, runs:/…, a folder.")],
+    model: ModelOpt,
     time_col: Annotated[str, typer.Option(help="Column of the post times (offsets are converted to UTC).")],
     out: Annotated[Path, typer.Option(help="Folder for timeline.png, spikes.csv, report.html.")],
     text_col: Annotated[str, typer.Option(help="Column of the post texts.")] = "text",
@@ -55,7 +70,7 @@ def watch(
     from nlpops.watch import SpikeDetector, WatchSpec, run_watch
 
     quiet_libraries()
-    with clean_errors():
+    with clean_errors(), column_hint("--time-col", "--text-col", "--by"):
         check_out_dir(out)
         spec = WatchSpec(time_col=time_col, text_col=text_col, by=by)
         detector = SpikeDetector(baseline, threshold, min_volume, method=method, basis=basis)
@@ -75,5 +90,8 @@ def watch(
                     file, model, spec, out, window, detector, negative_label, channels,
                     on_chunk=lambda n: progress.advance(task, n), jobs=jobs,
                 )  # fmt: skip
+    warning = result.untimed.warning(time_col)
+    if warning:
+        print_warning(warning)
     console.print(_table(result))
     console.print(f"report: {result.files['report']}\n        {result.files['spikes']}")

@@ -5,7 +5,7 @@
 >>> check_leakage(result.train, result.val, result.test)  # doctest: +SKIP
 """
 
-from nlpops.data.errors import DataError, LeakageError
+from nlpops.data.errors import DataError, LeakageError, MissingColumnError
 from nlpops.data.files import FORMATS, data_dir, detect_format, resolve_path, sha256_file
 from nlpops.data.loaders import load_dataset
 from nlpops.data.normalize import normalize_text
@@ -20,6 +20,7 @@ __all__ = [
     "DataError",
     "LeakageError",
     "LengthStats",
+    "MissingColumnError",
     "SplitResult",
     "ValidationReport",
     "check_leakage",

@@ -19,6 +19,7 @@ from nlpops.data.readers import (
     read_delimited,
     read_dissidentia,
     read_sentiment140,
+    sniff_separator,
     standardize,
 )
 
@@ -49,7 +50,7 @@ def _read_generic(
 ) -> pd.DataFrame:
     """Read csv/tsv/jsonl/parquet and map its columns onto the standard frame."""
     if fmt in {"csv", "tsv"}:
-        raw = read_delimited(path, sep="\t" if fmt == "tsv" else ",", limit=limit)
+        raw = read_delimited(path, sep="\t" if fmt == "tsv" else sniff_separator(path), limit=limit)
     elif fmt == "jsonl":
         raw = read_jsonl(path, limit)
     else:

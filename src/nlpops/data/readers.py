@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import warnings
 from collections.abc import Mapping
@@ -11,7 +12,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from nlpops.data.errors import DataError
+from nlpops.data.errors import DataError, MissingColumnError
 from nlpops.data.files import SENTIMENT140_COLUMNS, first_bad_line, open_binary, read_head
 
 SENTIMENT140_LABELS: dict[str, str] = {"0": "negative", "2": "neutral", "4": "positive"}
@@ -102,7 +103,7 @@ def standardize(
         pd.DataFrame: The standard frame.
 
     Raises:
-        DataError: If a required column is missing; the message lists the columns found.
+        MissingColumnError: If a required column is missing; the message lists the columns found.
     """
     wanted = {"text": cmap.text, "id": cmap.id, "timestamp": cmap.timestamp, "group": cmap.group}
     if label_required or (cmap.label is not None and cmap.label in raw.columns):
@@ -110,7 +111,7 @@ def standardize(
     missing = [src for src in wanted.values() if src is not None and src not in raw.columns]
     if missing:
         found = ", ".join(map(str, raw.columns))
-        raise DataError(f"{path}: missing column(s) {', '.join(missing)}; columns found: {found}")
+        raise MissingColumnError(f"{path}: missing column(s) {', '.join(missing)}; columns found: {found}")
     out = pd.DataFrame(index=pd.RangeIndex(len(raw)))
     if cmap.id is not None:
         out["id"] = [_label_str(v) for v in raw[cmap.id]]
@@ -126,6 +127,25 @@ def standardize(
     if cmap.group is not None:
         out["group"] = raw[cmap.group].astype(object).where(raw[cmap.group].notna(), None).to_numpy()
     return out
+
+
+def sniff_separator(path: Path) -> str:
+    """The field separator of a delimited file: ``,``, ``;``, tab or ``|``, guessed by ``csv.Sniffer``
+    on its first lines (European spreadsheets export ``;``); ``,`` when the header has no other.
+
+    The separator must appear in the header line: a one-column file whose texts hold semicolons
+    stays comma-separated.
+    """
+    head = read_head(path, 65536).decode("utf-8", errors="replace").lstrip("\ufeff")
+    lines = [line for line in head.splitlines() if line.strip()][:50]
+    if not lines:
+        return ","
+    complete = lines[:-1] if len(lines) > 1 and not head.endswith("\n") else lines  # the last may be cut
+    try:
+        sep = csv.Sniffer().sniff("\n".join(complete), delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = max(",;\t|", key=lines[0].count)
+    return sep if sep in lines[0] else ","
 
 
 def read_delimited(
@@ -193,7 +213,8 @@ def read_airline(path: Path, label_map: Mapping[Any, str] | None, limit: int | N
     cmap = ColumnMap(text="text", label="airline_sentiment", id="tweet_id", group="airline")
     out = standardize(raw, cmap, path, label_map=label_map)
     if "tweet_created" not in raw:
-        raise DataError(f"{path}: missing column tweet_created; columns found: {', '.join(raw.columns)}")
+        found = ", ".join(raw.columns)
+        raise MissingColumnError(f"{path}: missing column tweet_created; columns found: {found}")
     stamps = parse_timestamps(raw["tweet_created"], fmt="%Y-%m-%d %H:%M:%S %z")
     out["timestamp"] = stamps.set_axis(out.index)
     return out[["id", "text", "label", "timestamp", "group"]]

@@ -8,15 +8,16 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from nlpops.settings import get_settings
+from nlpops.config import ConfigFile, apply_overrides, parse_overrides
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SkillsData(_Strict):
-    """Where the annotated postings and the skill lists are (``{data_dir}`` expands)."""
+class SkillsData(_Strict, ConfigFile):
+    """Where the annotated postings and the skill lists are (``{data_dir}`` expands; a relative path
+    is looked up beside the config file, then in the data folder)."""
 
     annotations: str = "{data_dir}/ner_jobs_doccano_annotated.jsonl.gz"
     preannotated: str | None = Field(
@@ -35,8 +36,8 @@ class SkillsData(_Strict):
     weak_extra: bool = Field(False, description="Add the pre-annotated texts (not in test) as weak data.")
 
     def path(self, value: str) -> Path:
-        """A configured path with ``{data_dir}`` expanded."""
-        return Path(value.format(data_dir=get_settings().data_dir))
+        """A configured path as a file path (see :func:`nlpops.config.resolve_data_path`)."""
+        return self.resolve(value)
 
 
 class SkillsSplit(_Strict):
@@ -106,8 +107,6 @@ def load_skills_config(path: Path, overrides: list[str] | None = None) -> Skills
     Raises:
         ValueError: missing file, bad YAML, or a wrong key/type (named with the file).
     """
-    from nlpops.config import apply_overrides, parse_overrides
-
     if not path.is_file():
         raise ValueError(f"{path}: config file not found")
     try:
@@ -119,7 +118,7 @@ def load_skills_config(path: Path, overrides: list[str] | None = None) -> Skills
     if overrides:
         raw = apply_overrides(raw, parse_overrides(overrides))
     try:
-        return SkillsConfig.model_validate(raw)
+        return SkillsConfig.model_validate(raw, context={"folder": path.parent})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

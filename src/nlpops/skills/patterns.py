@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from nlpops.data.files import data_dir
 from nlpops.data.jsonl import iter_records
 
 LABELS = ("PROG_LANG", "DB", "PLATFORM", "FRAMEWORKS")
@@ -103,8 +104,33 @@ def label_for_file(path: Path) -> str:
     )
 
 
+def find_skill_list(path: Path) -> Path:
+    """The skill-list file ``path``, else the same relative path in the data folder.
+
+    Raises:
+        FileNotFoundError: in neither place; the message names the file and the lists the data
+            folder holds (a shell pattern that matched nothing arrives here as it was typed).
+    """
+    if path.is_file():
+        return path
+    if not path.is_absolute() and (data_dir() / path).is_file():
+        return data_dir() / path
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: a folder, not a skill-list CSV")
+    pattern = " (a shell pattern that matched no file)" if any(c in str(path) for c in "*?[") else ""
+    found = sorted(p.name for p in data_dir().glob("*skills_*.csv*"))
+    where = (
+        f"the skill lists are in the data folder {data_dir()}: {', '.join(found)} "
+        f"(e.g. {data_dir() / 'ner_jobs_skills_*.csv.gz'})"
+        if found
+        else f"the data folder {data_dir()} (NLPOPS_DATA_DIR) holds no skill list either"
+    )
+    raise FileNotFoundError(f"{path}: no such file{pattern}; {where}")
+
+
 def read_skill_list(path: Path) -> list[Skill]:
     """Read a skill-list CSV (column ``name``; gzip or plain) into cleaned skills of the file's label."""
+    path = find_skill_list(path)
     label = label_for_file(path)
     opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8", newline="") as handle:

@@ -14,7 +14,7 @@ from nlpops.models.target import require_target_label
 from nlpops.watch.aggregate import aggregate, window_offset
 from nlpops.watch.detect import Spike, SpikeDetector, describe_spikes
 from nlpops.watch.report import write_report
-from nlpops.watch.score import WatchSpec, score_chunks
+from nlpops.watch.score import Untimed, WatchSpec, score_chunks
 
 Engine = Literal["local", "spark"]
 
@@ -27,6 +27,7 @@ class WatchResult:
     spikes: list[Spike]
     files: dict[str, Path] = field(default_factory=dict)
     n_posts: int = 0
+    untimed: Untimed = field(default_factory=Untimed)
 
 
 def score_local(
@@ -37,19 +38,28 @@ def score_local(
     chunksize: int = 50_000,
     on_chunk: Callable[[int], None] | None = None,
     jobs: int = 1,
+    untimed: Untimed | None = None,
 ) -> pd.DataFrame:
-    """Score the whole file chunk by chunk (``jobs`` processes); ``on_chunk(rows)`` reports progress."""
+    """Score the whole file chunk by chunk (``jobs`` processes); ``on_chunk(rows)`` reports progress.
+
+    Posts whose time does not parse are left out and counted in ``untimed``.
+
+    Raises:
+        DataError: no post has a time that parses (``--time-col`` names another column).
+    """
     from nlpops.tracking import load_estimator
 
     model = load_estimator(model_uri).model
     negative = require_target_label(model, negative_label)
-    parts = []
-    for part in score_chunks(model, path, spec, negative, chunksize, jobs):
-        parts.append(part.assign(is_negative=part["label"] == negative))
+    parts, left_out = [], untimed if untimed is not None else Untimed()
+    for chunk in score_chunks(model, path, spec, negative, chunksize, jobs):
+        parts.append(chunk.posts.assign(is_negative=chunk.posts["label"] == negative))
+        left_out.add(chunk.untimed)
         if on_chunk is not None:
-            on_chunk(len(part))
+            on_chunk(chunk.untimed.total)
+    left_out.check(path, spec.time_col)
     if not parts:
-        raise ValueError(f"{path}: no posts with a valid time in column {spec.time_col!r}")
+        raise ValueError(f"{path}: no posts")
     return pd.concat(parts, ignore_index=True)
 
 
@@ -91,8 +101,11 @@ def run_watch(
         jobs: Scoring processes (forked; chunks are scored in parallel, kept in file order).
     """
     window_offset(window)  # fail on a bad window before scoring
-    scored = score_local(model_uri, path, spec, negative_label, on_chunk=on_chunk, jobs=jobs)
-    return finish_watch(scored, spec, out_dir, window, detector, channels, str(path))
+    untimed = Untimed()
+    scored = score_local(model_uri, path, spec, negative_label, on_chunk=on_chunk, jobs=jobs, untimed=untimed)
+    result = finish_watch(scored, spec, out_dir, window, detector, channels, str(path))
+    result.untimed = untimed
+    return result
 
 
 def finish_watch(

@@ -10,16 +10,16 @@ import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from nlpops.data.errors import DataError
+from nlpops.data.errors import DataError, MissingColumnError
 from nlpops.data.files import detect_format, open_binary, resolve_path
-from nlpops.data.readers import parse_timestamps
+from nlpops.data.readers import parse_timestamps, sniff_separator
 from nlpops.models.base import TextClassifier
 
 ALL = "all"  # the group name when no --by column is given
@@ -39,11 +39,12 @@ class WatchSpec:
         return [self.time_col, self.text_col] + ([self.by] if self.by else [])
 
 
-def _check_columns(path: Path, found: list[str], spec: WatchSpec) -> None:
-    """Raise a DataError naming the file and the first missing column."""
+def check_columns(path: Path, found: list[str], spec: WatchSpec) -> None:
+    """Raise a MissingColumnError naming the file and the first missing column."""
     for col in spec.columns:
         if col not in found:
-            raise DataError(f"{path}: missing column {col!r}; columns found: {', '.join(map(str, found))}")
+            names = ", ".join(map(str, found))
+            raise MissingColumnError(f"{path}: missing column {col!r}; columns found: {names}")
 
 
 def _parquet_chunks(path: Path, spec: WatchSpec, chunksize: int) -> Iterator[pd.DataFrame]:
@@ -53,24 +54,24 @@ def _parquet_chunks(path: Path, spec: WatchSpec, chunksize: int) -> Iterator[pd.
         handle = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DataError(f"{path}: cannot read parquet ({exc})") from None
-    _check_columns(path, handle.schema_arrow.names, spec)
+    check_columns(path, handle.schema_arrow.names, spec)
     for batch in handle.iter_batches(batch_size=chunksize, columns=spec.columns):
         yield batch.to_pandas()
 
 
 def _text_chunks(path: Path, fmt: str, spec: WatchSpec, chunksize: int) -> Iterator[pd.DataFrame]:
+    sep = {"jsonl": "", "tsv": "\t"}.get(fmt) or sniff_separator(path)
     with open_binary(path) as handle:
-        for number, chunk in enumerate(_named_errors(path, lambda: _reader(handle, fmt, chunksize))):
+        for number, chunk in enumerate(_named_errors(path, lambda: _reader(handle, fmt, sep, chunksize))):
             if number == 0:
-                _check_columns(path, list(chunk.columns), spec)
+                check_columns(path, list(chunk.columns), spec)
             yield chunk[spec.columns]
 
 
-def _reader(handle: Any, fmt: str, chunksize: int) -> Iterator[pd.DataFrame]:
-    """pandas' chunked reader of a JSONL, CSV or TSV stream."""
+def _reader(handle: Any, fmt: str, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
+    """pandas' chunked reader of a JSONL stream, or of a stream of ``sep``-separated values."""
     if fmt == "jsonl":
         return iter(pd.read_json(handle, lines=True, chunksize=chunksize, dtype=False))
-    sep = "\t" if fmt == "tsv" else ","
     return iter(pd.read_csv(handle, sep=sep, chunksize=chunksize, dtype=str, keep_default_na=False))
 
 
@@ -119,30 +120,79 @@ def to_utc(values: pd.Series) -> pd.Series:
     return parsed.astype("datetime64[ns, UTC]")
 
 
-def score_frame(model: TextClassifier, frame: pd.DataFrame, spec: WatchSpec, negative: str) -> pd.DataFrame:
+@dataclass
+class Untimed:
+    """Posts left out because their time does not parse: how many, of how many read, one raw value."""
+
+    count: int = 0
+    total: int = 0
+    example: str | None = None
+
+    def add(self, other: Untimed) -> None:
+        """Count another chunk's posts in."""
+        self.count += other.count
+        self.total += other.total
+        self.example = self.example if self.example is not None else other.example
+
+    def check(self, path: str | Path, time_col: str) -> None:
+        """Fail when posts were read but none has a time: the column is not the post times.
+
+        Raises:
+            DataError: naming the column, the count and a value that does not parse.
+        """
+        if self.total and self.count == self.total:
+            raise DataError(
+                f"{path}: none of the {self.total:,} values of column {time_col!r} is a time "
+                f"(e.g. {self.example!r}); give --time-col the column of the post times"
+            )
+
+    def warning(self, time_col: str) -> str | None:
+        """What to tell the user when some posts (not all) were left out."""
+        if not self.count:
+            return None
+        return (
+            f"{self.count:,} of {self.total:,} posts left out: their {time_col!r} is not a time "
+            f"(e.g. {self.example!r})"
+        )
+
+
+@dataclass
+class ScoredChunk:
+    """The scored posts of one chunk, and those left out for want of a time."""
+
+    posts: pd.DataFrame
+    untimed: Untimed = field(default_factory=Untimed)
+
+
+def score_frame(model: TextClassifier, frame: pd.DataFrame, spec: WatchSpec, negative: str) -> ScoredChunk:
     """Score one chunk: ``time`` (UTC), ``group``, ``text``, ``label`` and ``p_negative`` per post.
 
-    Rows whose time does not parse are dropped (they cannot be placed in a window).
+    Rows whose time does not parse are left out (they cannot be placed in a window) and counted.
     """
+    times = to_utc(frame[spec.time_col])
+    timed = times.notna().to_numpy()
+    bad = frame[spec.time_col][~timed]
+    untimed = Untimed(len(bad), len(frame), None if bad.empty else str(bad.iloc[0]))
+    frame = frame[timed]
     texts = frame[spec.text_col].fillna("").astype(str).tolist()
-    proba = np.asarray(model.predict_proba(texts))
+    proba = np.asarray(model.predict_proba(texts)) if texts else np.empty((0, len(model.classes_)))
     classes = [str(c) for c in model.classes_]
-    out = pd.DataFrame(
+    posts = pd.DataFrame(
         {
-            "time": to_utc(frame[spec.time_col]).to_numpy(),
+            "time": times[timed].to_numpy(),
             "group": frame[spec.by].fillna("").astype(str).to_numpy() if spec.by else ALL,
             "text": texts,
             "label": np.asarray(classes, dtype=object)[proba.argmax(axis=1)],
             "p_negative": proba[:, classes.index(negative)],
         }
     )
-    return out[out["time"].notna()].reset_index(drop=True)
+    return ScoredChunk(posts, untimed)
 
 
 _WORKER_MODEL: TextClassifier | None = None  # set in the parent before forking the scoring workers
 
 
-def _score_in_worker(chunk: pd.DataFrame, spec: WatchSpec, negative: str) -> pd.DataFrame:
+def _score_in_worker(chunk: pd.DataFrame, spec: WatchSpec, negative: str) -> ScoredChunk:
     assert _WORKER_MODEL is not None
     return score_frame(_WORKER_MODEL, chunk, spec, negative)
 
@@ -154,7 +204,7 @@ def score_chunks(
     negative: str,
     chunksize: int = 50_000,
     jobs: int = 1,
-) -> Iterator[pd.DataFrame]:
+) -> Iterator[ScoredChunk]:
     """Yield the scored chunks of ``path`` in file order (see :func:`score_frame`).
 
     With ``jobs > 1`` the chunks are scored by forked worker processes that share the loaded
@@ -168,7 +218,7 @@ def score_chunks(
     _WORKER_MODEL = model
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        pending: deque[Future[pd.DataFrame]] = deque()
+        pending: deque[Future[ScoredChunk]] = deque()
         for chunk in read_chunks(path, spec, chunksize):
             pending.append(pool.submit(_score_in_worker, chunk, spec, negative))
             if len(pending) >= 2 * jobs:

@@ -15,14 +15,13 @@ from typing import Any
 import pandas as pd
 
 from nlpops.alerts import Channel
-from nlpops.data.errors import DataError
 from nlpops.data.files import detect_format, resolve_path
 from nlpops.models.target import require_target_label
 from nlpops.outputs import check_out_dir
 from nlpops.watch.aggregate import complete_windows, window_offset
 from nlpops.watch.detect import Spike, SpikeDetector
 from nlpops.watch.pipeline import WatchResult, report_watch
-from nlpops.watch.score import ALL, WatchSpec, to_utc
+from nlpops.watch.score import ALL, Untimed, WatchSpec, check_columns, to_utc
 
 
 def spark_session(master: str = "local[*]") -> Any:
@@ -54,9 +53,7 @@ def read_posts(spark: Any, path: str | Path, spec: WatchSpec) -> Any:
     else:
         sep = "\t" if fmt == "tsv" else ","
         frame = spark.read.csv(str(resolved), header=True, sep=sep, multiLine=True, escape='"')
-    for col in spec.columns:
-        if col not in frame.columns:
-            raise DataError(f"{path}: missing column {col!r}; columns found: {', '.join(frame.columns)}")
+    check_columns(resolved, list(frame.columns), spec)
     return frame
 
 
@@ -80,12 +77,7 @@ def score_spark(spark: Any, frame: Any, model_uri: str, spec: WatchSpec, negativ
     # nondeterministic: Spark then evaluates each UDF once, not once per field read from its result
     udf = udf.asNondeterministic()
 
-    @sf.pandas_udf("timestamp")  # type: ignore[call-overload]
-    def parse_time(values: pd.Series) -> pd.Series:
-        return to_utc(values.astype(str) if values.dtype == object else values)
-
-    parse_time = parse_time.asNondeterministic()
-
+    parse_time = _time_parser()
     group = sf.coalesce(sf.col(spec.by).cast("string"), sf.lit("")) if spec.by else sf.lit(ALL)
     posts = frame.select(
         parse_time(sf.col(spec.time_col).cast("string")).alias("time"),
@@ -99,6 +91,29 @@ def score_spark(spark: Any, frame: Any, model_uri: str, spec: WatchSpec, negativ
         sf.col(f"pred.proba_{negative}").alias("p_negative"),
     )  # fmt: skip
     return scored.withColumn("is_negative", sf.col("label") == sf.lit(negative))
+
+
+def _time_parser() -> Any:
+    """The Spark column function that parses post times as the local engine does (:func:`to_utc`)."""
+    from pyspark.sql import functions as sf
+
+    @sf.pandas_udf("timestamp")  # type: ignore[call-overload]
+    def parse_time(values: pd.Series) -> pd.Series:
+        return to_utc(values.astype(str) if values.dtype == object else values)
+
+    return parse_time.asNondeterministic()
+
+
+def count_untimed(posts: Any, scored: Any, spec: WatchSpec) -> Untimed:
+    """The posts read (``posts``) that scoring left out (``scored``) because their time does not parse."""
+    from pyspark.sql import functions as sf
+
+    total, kept = posts.count(), scored.count()
+    if kept == total:
+        return Untimed(0, total)
+    raw = sf.col(spec.time_col).cast("string")
+    first = posts.select(raw.alias("raw")).where(_time_parser()(raw).isNull()).first()
+    return Untimed(total - kept, total, None if first is None else first["raw"])
 
 
 def _length(window: str) -> pd.Timedelta:
@@ -166,17 +181,21 @@ def run_watch_spark(
     detector = detector or SpikeDetector()
     window_offset(window)
     spark = spark_session(master)
-    scored = score_spark(spark, read_posts(spark, path, spec), model_uri, spec, negative_label)
+    posts = read_posts(spark, path, spec)
+    scored = score_spark(spark, posts, model_uri, spec, negative_label)
     check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staged = out_dir.parent / f".{out_dir.name}.scored.parquet.tmp"  # moved in once the report is written
     try:
         scored.write.mode("overwrite").parquet(str(staged))
         scored = spark.read.parquet(str(staged))  # score once, read back for the rest
+        untimed = count_untimed(posts, scored, spec)
+        untimed.check(path, spec.time_col)
         agg = aggregate_spark(spark, scored, window)
         spikes = detector.detect(agg)
         negatives = spike_negatives(scored, spikes, window, detector.baseline_windows)
         result = report_watch(agg, spikes, negatives, out_dir, window, detector, channels, str(path))
+        result.untimed = untimed
         shutil.rmtree(out_dir / "scored.parquet", ignore_errors=True)
         staged.rename(out_dir / "scored.parquet")
     finally:
