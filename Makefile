@@ -53,4 +53,4 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format src tests
 
 clean: ## Remove the venv, caches, MLflow stores and reports
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mlruns.db mlartifacts reports .nlpops-cache nlpops.db
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mlruns.db mlartifacts reports nlpops.db  # the model cache and the spool live in the user folders
