@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from nlpops.cli.common import clean_errors, console, examples, quiet_libraries
+from nlpops.cli.common import Command, Group, ModelOpt, clean_errors, console, examples, quiet_libraries
+from nlpops.cli.models import ConfigArg, SetOpt
 
 EXAMPLES = {
     "drift": examples(
@@ -23,23 +24,27 @@ EXAMPLES = {
     "export": examples("nlpops feedback export --database-url sqlite:///nlpops.db --out feedback.csv"),
 }
 feedback_app = typer.Typer(
-    help="The verdicts users and reviewers gave on served predictions.", no_args_is_help=True
+    help="The verdicts users and reviewers gave on served predictions.", no_args_is_help=True, cls=Group
 )
 
 
 def drift(
-    model: Annotated[
-        str, typer.Option("--model", help="Model URI (models:/name@champion, runs:/…, a folder).")
+    model: ModelOpt,
+    current: Annotated[
+        Path, typer.Option(metavar="FILE", help="The texts to test: any file the loaders read.")
     ],
-    current: Annotated[Path, typer.Option(help="The texts to test: any file the loaders read.")],
-    text_col: Annotated[str | None, typer.Option(help="Text column of a generic file.")] = None,
+    text_col: Annotated[
+        str | None, typer.Option(metavar="COLUMN", help="Text column of a generic file.")
+    ] = None,
     reference: Annotated[
         Path | None,
-        typer.Option(help="Test against this file instead of the model's saved reference profile."),
+        typer.Option(
+            metavar="FILE", help="Test against this file instead of the model's saved reference profile."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for report.html, the plots and drift.json.")
+        Path | None, typer.Option(metavar="DIR", help="Folder for report.html, the plots and drift.json.")
     ] = None,
 ) -> None:
     """Do the texts of --current still look like the model's training data? Exit 0 either way."""
@@ -85,10 +90,12 @@ def drift(
         console.print(f"report: {out / 'report.html'}")
 
 
-@feedback_app.command("export", epilog=EXAMPLES["export"])
+@feedback_app.command("export", cls=Command, epilog=EXAMPLES["export"])
 def feedback_export(
-    database_url: Annotated[str, typer.Option(help="SQLAlchemy URL of the service's store.")],
-    out: Annotated[Path, typer.Option(help="A .csv or .parquet file (the extension picks the format).")],
+    database_url: Annotated[str, typer.Option(metavar="URL", help="SQLAlchemy URL of the service's store.")],
+    out: Annotated[
+        Path, typer.Option(metavar="FILE", help="A .csv or .parquet file (the extension picks the format).")
+    ],
 ) -> None:
     """Write the verdicts as labelled rows: text, label, prediction_id, model version, time."""
     from nlpops.retrain import export_feedback, write_table
@@ -101,12 +108,12 @@ def feedback_export(
 
 
 def retrain(
-    config: Annotated[Path, typer.Argument(help="Run config (YAML) under configs/.")],
-    feedback_db: Annotated[str, typer.Option(help="SQLAlchemy URL of the service's store.")],
-    models: Annotated[str | None, typer.Option(help="Comma-separated model names from the config.")] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a config key: a.b.c=value.")
+    config: ConfigArg,
+    feedback_db: Annotated[str, typer.Option(metavar="URL", help="SQLAlchemy URL of the service's store.")],
+    models: Annotated[
+        str | None, typer.Option(metavar="NAMES", help="Comma-separated model names from the config.")
     ] = None,
+    set_: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
 ) -> None:
     """Train a challenger on the training split plus the feedback; promote it only if it is better."""
