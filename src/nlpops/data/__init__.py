@@ -1,8 +1,10 @@
 """The data stage: load any supported dataset, validate it, split it without leakage.
 
->>> from nlpops.data import load_dataset, split_dataset, check_leakage  # doctest: +SKIP
->>> result = split_dataset(load_dataset("sentiment140_train_subset_110k.csv.gz"), seed=42)  # doctest: +SKIP
->>> check_leakage(result.train, result.val, result.test)  # doctest: +SKIP
+Usage (not run as a doctest: it needs a model or data file)::
+
+    from nlpops.data import load_dataset, split_dataset, check_leakage
+    result = split_dataset(load_dataset("sentiment140_train_subset_110k.csv.gz"), seed=42)
+    check_leakage(result.train, result.val, result.test)
 """
 
 from nlpops.data.errors import DataError, LeakageError, MissingColumnError

@@ -93,8 +93,8 @@ def load_dataset(
     Raises:
         DataError: If the file is missing, a directory, empty, undecodable, malformed or lacks a column.
 
-    >>> df = load_dataset("sentiment140_train_subset_110k.csv.gz")  # doctest: +SKIP
-    >>> sorted(df["label"].unique())  # doctest: +SKIP
+    >>> df = load_dataset("sentiment140_train_subset_110k.csv.gz")
+    >>> sorted(df["label"].unique())
     ['negative', 'positive']
     """
     resolved = resolve_path(path)

@@ -9,10 +9,11 @@ the pipeline's name, the IDF table, the scaler and the regression, and reloads s
 unlabelled answers of the same domain (``bench/bench_dissidentia.py`` trains some): the
 semi-supervised option.
 
->>> clf = SpacyVectorsLogReg(spacy_model="fr_core_news_md")  # doctest: +SKIP
->>> clf.fit(["L'État est corrompu !", "Il faut simplifier les démarches."] * 5,
-...         ["dissident", "non dissident"] * 5).predict(["Les élus sont des voleurs"])  # doctest: +SKIP
-array(['dissident'], dtype='<U13')
+Usage (not run as a doctest: it needs a model or data file)::
+
+    clf = SpacyVectorsLogReg(spacy_model="fr_core_news_md")
+    clf.fit(["L'État est corrompu !", "Il faut simplifier les démarches."] * 5,
+            ["dissident", "non dissident"] * 5).predict(["Les élus sont des voleurs"])
 """
 
 from __future__ import annotations

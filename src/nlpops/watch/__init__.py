@@ -1,8 +1,10 @@
 """Bad-buzz watch: score timestamped posts, aggregate them per window, detect negative spikes.
 
->>> from nlpops.watch import WatchSpec, SpikeDetector, run_watch  # doctest: +SKIP
->>> result = run_watch("tweets.csv", "models:/airline@champion", WatchSpec("tweet_created", by="airline"),
-...                    out_dir="watch-out")  # doctest: +SKIP
+Usage (not run as a doctest: it needs a model or data file)::
+
+    from nlpops.watch import WatchSpec, SpikeDetector, run_watch
+    result = run_watch("tweets.csv", "models:/airline@champion", WatchSpec("tweet_created", by="airline"),
+                       out_dir="watch-out")
 """
 
 from nlpops.watch.aggregate import aggregate

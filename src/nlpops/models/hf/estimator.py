@@ -4,10 +4,11 @@ The preprocessing recipe, the tokenizer, ``max_length`` and the fine-tuned weigh
 together (``save_pretrained`` folders plus a JSON state). When the folder also holds an ONNX export
 (``nlpops export-onnx``), predictions run on ONNX Runtime instead of torch.
 
->>> from nlpops.models import build_model
->>> clf = build_model("transformer", {"checkpoint": "minilm", "epochs": 1})  # doctest: +SKIP
->>> clf.fit(texts, labels).predict(["what a lovely flight"])  # doctest: +SKIP
-array(['positive'], dtype='<U8')
+Usage (not run as a doctest: it needs a model or data file)::
+
+    from nlpops.models import build_model
+    clf = build_model("transformer", {"checkpoint": "minilm", "epochs": 1})
+    clf.fit(texts, labels).predict(["what a lovely flight"])
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 The "universal sentence encoder" approach: a frozen encoder turns each text into one vector, and a
 linear model learns the classes on top. Cheap to train (one encoding pass), strong with few labels.
 
->>> from nlpops.models import build_model
->>> clf = build_model("sentence_lr", {"checkpoint": "minilm"})  # doctest: +SKIP
->>> clf.fit(texts, labels).predict_proba(["merci pour tout"])  # doctest: +SKIP
+Usage (not run as a doctest: it needs a model or data file)::
+
+    from nlpops.models import build_model
+    clf = build_model("sentence_lr", {"checkpoint": "minilm"})
+    clf.fit(texts, labels).predict_proba(["merci pour tout"])
 """
 
 from __future__ import annotations
