@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from skills_support import tiny_records
 
-from nlpops.skills.doccano import Record
+from nlpops.skills.schema import Record
 from nlpops.skills.score import flat_metrics, score_spans
 
 

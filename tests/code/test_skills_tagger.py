@@ -14,7 +14,7 @@ pytest.importorskip("transformers")
 from skills_support import tiny_records
 
 from hf_support import tiny_checkpoint
-from nlpops.skills.doccano import Record
+from nlpops.skills.schema import Record
 from nlpops.skills.score import score_spans
 from nlpops.skills.tagger import IGNORE, TAGS, SkillsTagger, decode_spans, piece_tags
 

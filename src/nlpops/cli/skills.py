@@ -73,8 +73,8 @@ def import_doccano(
     """doccano JSONL → spaCy DocBin, with a report of spans that do not fall on tokens."""
     import spacy
 
-    from nlpops.skills.components import split_glued_words
     from nlpops.skills.doccano import read_doccano, resolve_duplicates, to_docs, write_docbin
+    from nlpops.skills.tokens import split_glued_words
 
     with clean_errors():
         records = read_doccano(file)
@@ -127,7 +127,7 @@ def train(
 
 def scores_table(scores: dict[str, dict], title: str) -> Table:
     """Per-label and micro F1 (P/R) of each mode as a rich table."""
-    from nlpops.skills.patterns import LABELS
+    from nlpops.skills.schema import LABELS
 
     table = Table(title=title)
     for col in ("mode", *LABELS, "micro P", "micro R", "micro F1"):

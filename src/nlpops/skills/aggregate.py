@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from nlpops.data.jsonl import read_jsonl
-from nlpops.skills.patterns import LABELS
+from nlpops.skills.schema import LABELS
 
 if TYPE_CHECKING:
     from spacy.language import Language

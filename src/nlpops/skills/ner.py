@@ -16,10 +16,11 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import fix_random_seed, minibatch
 
-from nlpops.skills.components import split_glued_words  # also registers the skills_context factory
-from nlpops.skills.doccano import Record, to_docs
+import nlpops.skills.components  # noqa: F401  (registers the skills_context and skills_transformer factories)
+from nlpops.skills.doccano import to_docs
 from nlpops.skills.patterns import default_ambiguous, default_cue_words
-from nlpops.skills.score import SpanSet
+from nlpops.skills.schema import Record, SpanSet
+from nlpops.skills.tokens import split_glued_words
 
 Mode = Literal["ruler", "ner", "both"]
 RULE_PIPES = ("entity_ruler", "skills_context")
