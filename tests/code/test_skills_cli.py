@@ -30,6 +30,7 @@ data:
   preannotated: null
   skill_lists: ["{tmp_path / "languages.csv"}", "{tmp_path / "databases.csv"}"]
 split: {{seed: 1, test_size: 0.34}}
+cv: {{folds: 3, seed: 1}}
 training: {{base: blank_en, ruler: before, iterations: 3}}
 """)
     return cfg
@@ -40,12 +41,14 @@ def train_and_evaluate(config: Path, ann: Path, *options: str) -> dict:
     result = runner.invoke(app, ["skills", "train", str(config), *options])
     assert result.exit_code == 0, result.output
     assert "registered skills v1; champion: moved" in result.output
+    assert "3-fold cross-validation by distinct text" in result.output
+    assert "served mode:" in result.output and "chosen by cross-validation" in result.output
     result = runner.invoke(
         app, ["skills", "evaluate", "--model", "models:/skills@champion", "--data", str(ann), "--json"]
     )
     assert result.exit_code == 0, result.output
     scores: dict = json.loads(result.stdout.strip().splitlines()[-1])
-    assert scores["n"] == 6 and set(scores["modes"]) == {"ruler", "ner", "both"}
+    assert scores["n"] == 6 and set(scores["modes"]) == {"ruler", "ner", "both", "ner_first"}
     return scores
 
 
@@ -96,6 +99,9 @@ def test_train_the_transformer_tagger_and_use_the_champion(
         ),
         (["report", "{tmp}/missing.csv", "--out", "{tmp}/r"], "no such file"),
         (["train", "{tmp}/missing.yaml"], "config file not found"),
+        (["evaluate"], "give --model (with --data) or --cv CONFIG"),
+        (["evaluate", "--model", "{tmp}/nowhere"], "--model needs --data"),
+        (["evaluate", "--cv", "{tmp}/missing.yaml"], "config file not found"),
     ],
 )
 def test_bad_inputs_exit_1_with_one_line(tmp_path: Path, args: list[str], needle: str) -> None:

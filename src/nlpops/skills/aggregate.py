@@ -80,11 +80,12 @@ def normalise(ent: Any, lookup: dict[str, str]) -> str:
 
 def extract_skills(nlp: Language, postings: pd.DataFrame) -> pd.DataFrame:
     """One row per posting: the surface forms found (``skills``) and the normalised names per label."""
+    from nlpops.skills.ner import annotate
+
     lookup = skill_lookup(nlp)
     rows = []
-    for posting, doc in zip(
-        postings.itertuples(index=False), nlp.pipe(postings["text"].astype(str), batch_size=16), strict=True
-    ):
+    docs = annotate(nlp, postings["text"].astype(str).tolist())
+    for posting, doc in zip(postings.itertuples(index=False), docs, strict=True):
         found: dict[str, list[str]] = {label: [] for label in LABELS}
         for ent in doc.ents:
             name = normalise(ent, lookup)
