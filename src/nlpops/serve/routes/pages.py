@@ -62,10 +62,16 @@ def pick_language(lang: str | None, accept_language: str | None) -> str:
     return next((code for q, code in ranked if q > 0 and code in LANGUAGES), "en")
 
 
-def _render(
-    request: Request, template: str, lang: str, holder: ModelHolder, settings: Settings
+def render_page(
+    request: Request,
+    template: str,
+    lang: str,
+    holder: ModelHolder,
+    settings: Settings,
+    extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    """Render ``template`` with the UI strings and the settings the scripts need."""
+    """Render ``template`` with the UI strings and the settings the scripts need (plus ``extra``,
+    the page's own, in both the template context and the scripts' config)."""
     loaded = holder.current
     classes = [str(c) for c in loaded.model.classes_] if loaded else []
     base = request.scope.get("root_path", "").rstrip("/")
@@ -78,7 +84,7 @@ def _render(
         "max_text_chars": settings.max_text_chars,
         "explained_lines": EXPLAINED_LINES,
         "messages": messages(lang),
-    }
+    } | (extra or {})
     context = {
         "t": messages(lang),
         "lang": lang,
@@ -86,7 +92,7 @@ def _render(
         "version": __version__,
         "config": config,
         "model": loaded,
-    }
+    } | (extra or {})
     return templates().TemplateResponse(request, template, context)  # headers: app.py
 
 
@@ -103,7 +109,7 @@ def index_page(
     accept_language: AcceptLanguage = None,
 ) -> HTMLResponse:
     """Classify texts, see why, say whether it was right; classify a CSV file."""
-    return _render(request, "index.html", pick_language(lang, accept_language), holder, settings)
+    return render_page(request, "index.html", pick_language(lang, accept_language), holder, settings)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -115,7 +121,7 @@ def dashboard_page(
     accept_language: AcceptLanguage = None,
 ) -> HTMLResponse:
     """Predictions, negative share and feedback accuracy over time; alerts; the model served."""
-    return _render(request, "dashboard.html", pick_language(lang, accept_language), holder, settings)
+    return render_page(request, "dashboard.html", pick_language(lang, accept_language), holder, settings)
 
 
 @router.get("/review", response_class=HTMLResponse)
@@ -128,4 +134,4 @@ def review_page(
 ) -> HTMLResponse:
     """The review queue, keyboard first; its data needs the admin key, typed in the page and kept
     in the page's memory only (not in storage, not in the URL)."""
-    return _render(request, "review.html", pick_language(lang, accept_language), holder, settings)
+    return render_page(request, "review.html", pick_language(lang, accept_language), holder, settings)
