@@ -153,7 +153,8 @@ def scores_table(scores: dict[str, dict], title: str) -> Table:
 def cv_table(summary: dict[str, dict], title: str) -> Table:
     """Cross-validated rows: per-label F1 and micro P / R / F1, each as mean ± sd over the folds."""
     table = Table(title=title)
-    for col in ("row", *(f"{label} F1" for label in LABELS), "micro P", "micro R", "micro F1"):
+    table.add_column("row", no_wrap=True)
+    for col in (*(f"{label} F1" for label in LABELS), "micro P", "micro R", "micro F1"):
         table.add_column(col)
     for row, s in summary.items():
         labels = [_pm(s["per_label"][label]["f1"]) for label in LABELS]

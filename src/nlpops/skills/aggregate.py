@@ -60,14 +60,20 @@ def read_postings(path: Path) -> pd.DataFrame:
 
 
 def skill_lookup(nlp: Language) -> dict[str, str]:
-    """Lowercased token sequence → normalised name, from the pipeline's ruler patterns."""
+    """Lowercased token sequence → normalised name, from the pipeline's ruler patterns (phrase
+    patterns are tokenized as the ruler tokenizes them; token patterns are read off)."""
     if "entity_ruler" not in nlp.pipe_names:
         return {}
     lookup = {}
     for pattern in nlp.get_pipe("entity_ruler").patterns:  # type: ignore[attr-defined]
-        tokens = pattern["pattern"]
-        if isinstance(tokens, list) and pattern.get("id"):
-            lookup[" ".join(str(t.get("LOWER", "")) for t in tokens)] = str(pattern["id"])
+        tokens, skill = pattern["pattern"], pattern.get("id")
+        if not skill:
+            continue
+        if isinstance(tokens, str):
+            key = " ".join(t.lower_ for t in nlp.make_doc(tokens))
+        else:
+            key = " ".join(str(t.get("LOWER", "")) for t in tokens)
+        lookup[key] = str(skill)
     return lookup
 
 

@@ -54,7 +54,7 @@ def add_rules(nlp: Language, patterns: list[dict[str, Any]], after_ner: bool, wi
     """
     after = "ner" if after_ner else None
     before = "ner" if not after_ner and "ner" in nlp.pipe_names else None
-    config = {"overwrite_ents": False, "phrase_matcher_attr": None}
+    config = {"overwrite_ents": False, "phrase_matcher_attr": "LOWER"}  # phrase patterns: any case
     ruler = nlp.add_pipe("entity_ruler", config=config, before=before, after=after)
     ruler.add_patterns(patterns)  # type: ignore[attr-defined]
     cfg = {"ambiguous": sorted(default_ambiguous()), "cue_words": default_cue_words(), "window": window}
