@@ -203,8 +203,10 @@ def create_app(
     app.add_exception_handler(SpoolFullError, _spool_full)
     app.add_exception_handler(BusyError, _busy)
     app.add_exception_handler(Exception, _unexpected)
-    for module in (predict, skills, feedback, review, admin, health, stats, pages, docs):
+    for module in (predict, feedback, review, admin, health, stats, pages, docs):
         app.include_router(module.router)
+    if app.state.skills.uri:  # the skills API exists only where a skills model is configured
+        app.include_router(skills.router)
     app.include_router(skills.page_router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="docs-assets")

@@ -1,7 +1,8 @@
 """The skills routes: extract the skills of postings, and the demanded-skills report of many.
 
 Served from the second model slot (``NLPOPS_SKILLS_MODEL_URI``, :mod:`nlpops.serve.skills_slot`);
-without it these routes answer 503 and the classifier routes are unaffected.
+without it the API routes are not mounted (404) and the page says how to enable them; a configured
+model that failed to load answers 503 with the reason. The classifier routes are unaffected.
 """
 
 from __future__ import annotations
