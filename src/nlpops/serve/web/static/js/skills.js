@@ -131,9 +131,11 @@
       const tr = body.insertRow();
       tr.append(el("td", "", row.skill), el("td", "num", String(row.postings)));
       const share = el("td", "share");
-      const bar = el("span", `bar skill-${label}`);
+      const track = el("span", `track skill-${label}`);
+      const bar = el("span", "bar");
       bar.style.width = `${Math.round(100 * row.share)}%`;
-      share.append(bar, el("span", "", percent.format(row.share)));
+      track.append(bar);
+      share.append(track, el("span", "", percent.format(row.share)));
       tr.append(share);
     }
     block.append(tbl);
