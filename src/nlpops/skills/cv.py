@@ -93,7 +93,7 @@ def cross_validate(
     """Train and score every model kind of ``cfg.cv_models`` on ``cfg.cv.folds`` folds.
 
     Rows: ``ruler`` (no training: scored once per fold), and per model kind ``<kind>:ner``,
-    ``<kind>:both`` (ruler first) and ``<kind>:ner_first``.
+    ``<kind>:both`` (ruler first) and ``<kind>:ner_first``; only ``<kind>:ner`` with ``training.ruler: none``.
     """
     from nlpops.skills import ner
 
@@ -105,7 +105,8 @@ def cross_validate(
         for k, (train, test) in enumerate(folds, 1):
             if on_fold:
                 on_fold(kind, k, len(folds))
-            nlp = ner.build_pipeline(t.base, patterns, "before", t.context_window, tagger)
+            ruler = "none" if t.ruler == "none" else "before"  # the modes set the order, not the build
+            nlp = ner.build_pipeline(t.base, patterns, ruler, t.context_window, tagger)
             ner.train_ner(nlp, train + (weak or []), t.iterations, t.dropout, t.batch_size, t.seed)
             for mode, scores in ner.evaluate_records(nlp, test).items():
                 row = "ruler" if mode == "ruler" else f"{kind}:{mode}"
