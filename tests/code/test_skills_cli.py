@@ -113,3 +113,16 @@ def test_bad_inputs_exit_1_with_one_line(tmp_path: Path, args: list[str], needle
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and needle in lines[0], result.output
     assert not (tmp_path / "o.spacy").exists() and not (tmp_path / "s.csv").exists()
+
+
+def test_evaluate_cv_prints_every_row_as_mean_and_sd(tiny_config: Path) -> None:
+    result = runner.invoke(app, ["skills", "evaluate", "--cv", str(tiny_config), "--json"])
+    assert result.exit_code == 0, result.output
+    cv = json.loads(result.stdout.strip().splitlines()[-1])["cv"]
+    assert cv["folds"] == 3 and set(cv["rows"]) == {"ruler", "spacy:ner", "spacy:both", "spacy:ner_first"}
+    assert cv["best"] in cv["rows"]
+    mean, sd = cv["rows"]["ruler"]["f1"]
+    assert 0 <= mean <= 1 and sd >= 0
+    assert set(cv["rows"]["ruler"]["per_label"]) == {"PROG_LANG", "DB", "PLATFORM", "FRAMEWORKS"}
+    table = runner.invoke(app, ["skills", "evaluate", "--cv", str(tiny_config)])
+    assert table.exit_code == 0 and "3-fold cross-validation" in table.output and "best:" in table.output
