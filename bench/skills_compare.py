@@ -14,7 +14,8 @@ from pathlib import Path
 from nlpops.skills import ner
 from nlpops.skills.config import load_skills_config
 from nlpops.skills.dataset import load_split
-from nlpops.skills.patterns import LABELS, build_ruler_patterns
+from nlpops.skills.patterns import build_ruler_patterns
+from nlpops.skills.schema import LABELS
 
 
 def table(scores: dict[str, dict], title: str) -> str:

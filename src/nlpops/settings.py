@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     )
     max_text_chars: int = 5000
     max_batch: int = 256
+    skills_model_uri: str | None = Field(
+        None,
+        description="Skills NER served by /v1/skills/* and the Skills page (models:/skills@champion); "
+        "unset, the skills routes answer 503 and no spaCy pipeline is loaded.",
+    )
+    skills_max_text_chars: int = Field(20_000, ge=100, description="Longest posting /v1/skills/* takes.")
+    skills_max_postings: int = Field(1000, ge=1, description="Most postings per /v1/skills/* request.")
     explain_samples: int = 300
     sentence_model: str = Field(
         "fr_core_news_md",

@@ -30,6 +30,7 @@ data:
   preannotated: null
   skill_lists: ["{tmp_path / "languages.csv"}", "{tmp_path / "databases.csv"}"]
 split: {{seed: 1, test_size: 0.34}}
+cv: {{folds: 3, seed: 1}}
 training: {{base: blank_en, ruler: before, iterations: 3}}
 """)
     return cfg
@@ -40,12 +41,14 @@ def train_and_evaluate(config: Path, ann: Path, *options: str) -> dict:
     result = runner.invoke(app, ["skills", "train", str(config), *options])
     assert result.exit_code == 0, result.output
     assert "registered skills v1; champion: moved" in result.output
+    assert "3-fold cross-validation by distinct text" in result.output
+    assert "served mode:" in result.output and "chosen by cross-validation" in result.output
     result = runner.invoke(
         app, ["skills", "evaluate", "--model", "models:/skills@champion", "--data", str(ann), "--json"]
     )
     assert result.exit_code == 0, result.output
     scores: dict = json.loads(result.stdout.strip().splitlines()[-1])
-    assert scores["n"] == 6 and set(scores["modes"]) == {"ruler", "ner", "both"}
+    assert scores["n"] == 6 and set(scores["modes"]) == {"ruler", "ner", "both", "ner_first"}
     return scores
 
 
@@ -96,6 +99,9 @@ def test_train_the_transformer_tagger_and_use_the_champion(
         ),
         (["report", "{tmp}/missing.csv", "--out", "{tmp}/r"], "no such file"),
         (["train", "{tmp}/missing.yaml"], "config file not found"),
+        (["evaluate"], "give --model (with --data) or --cv CONFIG"),
+        (["evaluate", "--model", "{tmp}/nowhere"], "--model needs --data"),
+        (["evaluate", "--cv", "{tmp}/missing.yaml"], "config file not found"),
     ],
 )
 def test_bad_inputs_exit_1_with_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
@@ -138,3 +144,16 @@ def test_a_skill_list_name_is_also_looked_up_in_the_data_folder(
     assert result.exit_code == 0, result.output
     patterns = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert {p["id"] for p in patterns if p["label"] == "DB"} >= {"PostgreSQL", "MongoDB"}
+
+
+def test_evaluate_cv_prints_every_row_as_mean_and_sd(tiny_config: Path) -> None:
+    result = runner.invoke(app, ["skills", "evaluate", "--cv", str(tiny_config), "--json"])
+    assert result.exit_code == 0, result.output
+    cv = json.loads(result.stdout.strip().splitlines()[-1])["cv"]
+    assert cv["folds"] == 3 and set(cv["rows"]) == {"ruler", "spacy:ner", "spacy:both", "spacy:ner_first"}
+    assert cv["best"] in cv["rows"]
+    mean, sd = cv["rows"]["ruler"]["f1"]
+    assert 0 <= mean <= 1 and sd >= 0
+    assert set(cv["rows"]["ruler"]["per_label"]) == {"PROG_LANG", "DB", "PLATFORM", "FRAMEWORKS"}
+    table = runner.invoke(app, ["skills", "evaluate", "--cv", str(tiny_config)])
+    assert table.exit_code == 0 and "3-fold cross-validation" in table.output and "best:" in table.output

@@ -9,7 +9,6 @@ import pytest
 import spacy
 from skills_support import tiny_records, write_jsonl
 
-from nlpops.skills.components import split_glued_words
 from nlpops.skills.doccano import (
     Record,
     docs_to_records,
@@ -18,6 +17,7 @@ from nlpops.skills.doccano import (
     to_docs,
     write_docbin,
 )
+from nlpops.skills.tokens import split_glued_words
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_round_trip_through_docbin(nlp, tmp_path: Path) -> None:
 
 
 def test_misaligned_spans_fixed_when_safe_listed_otherwise(nlp) -> None:
-    text = "Skills: Python , SQLServer and PythonDemonstrated. Java-"
+    text = "Skills: Python , Sqlserver and PythonDemonstrated. Java-"
     spans = ((8, 15, "PROG_LANG"), (17, 20, "PROG_LANG"), (31, 37, "PROG_LANG"), (51, 55, "PROG_LANG"))
     docs, report = to_docs(nlp, [Record(text, spans, "7")])
     assert [e.text for e in docs[0].ents] == ["Python", "Python", "Java-"]
@@ -45,7 +45,7 @@ def test_misaligned_spans_fixed_when_safe_listed_otherwise(nlp) -> None:
     assert actions["Java"] == "fixed: expanded to 'Java-'"  # only punctuation added: safe
     assert (report.fixed, report.dropped) == (2, 1)
     assert actions["Python "] == "fixed: stripped whitespace"
-    assert actions["SQL"].startswith("dropped: not on token boundaries") and "SQLServer" in actions["SQL"]
+    assert actions["Sql"].startswith("dropped: not on token boundaries") and "Sqlserver" in actions["Sql"]
     assert "Python" not in actions  # the glued "PythonDemonstrated" is split by the tokenizer
 
 

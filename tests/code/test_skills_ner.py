@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from skills_support import tiny_records
 
-from nlpops.skills.doccano import Record
+from nlpops.skills.schema import Record
 from nlpops.skills.score import flat_metrics, score_spans
 
 
@@ -45,5 +45,23 @@ def test_modes_of_a_pipeline_with_ruler_and_ner() -> None:
     nlp = build_pipeline("blank_fr", patterns, ruler="before")
     nlp.initialize()
     nlp.get_pipe("entity_ruler").add_patterns(patterns)  # initialize clears a ruler
-    assert available_modes(nlp) == ["ruler", "ner", "both"]
+    assert available_modes(nlp) == ["ruler", "ner", "both", "ner_first"]
     assert [e.text for e in annotate(nlp, ["Du Python"], "ruler")[0].ents] == ["Python"]
+    assert annotate(nlp, ["Du Python"], "ner")[0].ents == ()  # the untrained NER alone finds nothing
+
+
+def test_served_mode_is_saved_with_the_pipeline(tmp_path) -> None:
+    from nlpops.skills.ner import annotate, build_pipeline, load_pipeline, served_mode
+
+    patterns = [{"label": "PROG_LANG", "pattern": [{"LOWER": "python"}], "id": "Python"}]
+    nlp = build_pipeline("blank_fr", patterns, ruler="before")
+    nlp.initialize()
+    nlp.get_pipe("entity_ruler").add_patterns(patterns)
+    assert served_mode(nlp) == "both"  # nothing chosen: the ruler first, the NER after
+    nlp.meta["nlpops"] = {"mode": "ruler"}
+    nlp.to_disk(tmp_path / "p")
+    loaded = load_pipeline(tmp_path / "p")
+    assert served_mode(loaded) == "ruler"
+    assert [e.text for e in annotate(loaded, ["Du Python"])[0].ents] == ["Python"]
+    with pytest.raises(ValueError, match="cannot run mode 'ruler'"):
+        annotate(build_pipeline("blank_fr", patterns, ruler="none"), ["x"], "ruler")

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from nlpops.skills.aggregate import demand, extract_skills, read_extracted, read_postings
-from nlpops.skills.patterns import LABELS
 from nlpops.skills.report import write_report
+from nlpops.skills.schema import LABELS
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import pytest
 from nlpops.skills.config import SkillsConfig
 from nlpops.skills.dataset import load_split
 from nlpops.skills.doccano import read_doccano, resolve_duplicates
-from nlpops.skills.patterns import LABELS, read_patterns, read_skill_list
+from nlpops.skills.patterns import read_patterns, read_skill_list
+from nlpops.skills.schema import LABELS
 
 DATA_DIR = Path(os.environ.get("NLPOPS_DATA_DIR") or Path(__file__).parents[2] / "../shared/data").resolve()
 pytestmark = pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"real data folder {DATA_DIR} is absent")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +12,7 @@ import typer
 from rich.table import Table
 
 from nlpops.cli.common import Command, Group, clean_errors, console, examples, quiet_libraries
+from nlpops.skills.schema import LABELS
 
 app = typer.Typer(
     help="Skills extraction from job postings (spaCy ruler + NER).", no_args_is_help=True, cls=Group
@@ -93,8 +96,8 @@ def import_doccano(
     """doccano JSONL → spaCy DocBin, with a report of spans that do not fall on tokens."""
     import spacy
 
-    from nlpops.skills.components import split_glued_words
     from nlpops.skills.doccano import read_doccano, resolve_duplicates, to_docs, write_docbin
+    from nlpops.skills.tokens import split_glued_words
 
     with clean_errors():
         records = read_doccano(file)
@@ -127,38 +130,45 @@ def train(
         typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable): split.seed=7."),
     ] = None,
 ) -> None:
-    """Train the NER, score ruler / NER / both on held-out distinct texts, log to MLflow, register."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+    """Cross-validate (chooses the served combination), train, score on held-out texts, log, register."""
     from nlpops.skills.config import load_skills_config
     from nlpops.skills.run import train_skills
 
     quiet_libraries()
     with clean_errors():
         cfg = load_skills_config(config, set_ or [])
-        with Progress(
-            TextColumn("NER epoch {task.completed}/{task.total}"),
-            BarColumn(),
-            TextColumn("loss {task.fields[loss]:.3g}"),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
-            task = bar.add_task("train", total=cfg.training.epochs, loss=0.0)
-            run = train_skills(cfg, lambda epoch, loss: bar.update(task, completed=epoch, loss=loss))
+        with _progress() as (on_fold, on_epoch):
+            run = train_skills(cfg, on_epoch, on_fold)
+    if run.cv is not None:
+        console.print(cv_table(run.cv.summary(), f"{run.cv.folds}-fold cross-validation by distinct text"))
+    chosen = "chosen by cross-validation" if run.cv is not None else "cv.folds: 0"
+    console.print(f"served mode: {run.mode} ({chosen})")
     console.print(scores_table(run.scores, f"held-out distinct texts ({len(run.split.test)})"))
-    if run.reviewed_scores:
-        n = sum(r.reviewed for r in run.split.test)
-        console.print(scores_table(run.reviewed_scores, f"held-out hand-corrected texts ({n})"))
     p = run.promotion
     console.print(
         f"registered {p.name} v{p.version}; champion: {'moved' if p.promoted else 'kept'} ({p.reason})"
     )
 
 
+@contextmanager
+def _progress() -> Iterator[tuple[Callable[[str, int, int], None], Callable[[int, float], None]]]:
+    """A progress line for the folds and one for the training epochs."""
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("starting")
+
+        def on_fold(kind: str, fold: int, folds: int) -> None:
+            bar.update(task, description=f"cross-validation: {kind}, fold {fold}/{folds}")
+
+        def on_epoch(epoch: int, loss: float) -> None:
+            bar.update(task, description=f"final model: epoch {epoch}, loss {loss:.3g}")
+
+        yield on_fold, on_epoch
+
+
 def scores_table(scores: dict[str, dict], title: str) -> Table:
     """Per-label and micro F1 (P/R) of each mode as a rich table."""
-    from nlpops.skills.patterns import LABELS
-
     table = Table(title=title)
     for col in ("mode", *LABELS, "micro P", "micro R", "micro F1"):
         table.add_column(col)
@@ -170,34 +180,105 @@ def scores_table(scores: dict[str, dict], title: str) -> Table:
     return table
 
 
+def cv_table(summary: dict[str, dict], title: str) -> Table:
+    """Cross-validated rows: per-label F1 and micro P / R / F1, each as mean ± sd over the folds."""
+    table = Table(title=title)
+    table.add_column("row", no_wrap=True)
+    for col in (*(f"{label} F1" for label in LABELS), "micro P", "micro R", "micro F1"):
+        table.add_column(col)
+    for row, s in summary.items():
+        labels = [_pm(s["per_label"][label]["f1"]) for label in LABELS]
+        table.add_row(row, *labels, _pm(s["precision"]), _pm(s["recall"]), _pm(s["f1"]))
+    return table
+
+
+def _pm(value: tuple[float, float]) -> str:
+    return f"{value[0]:.3f} ± {value[1]:.3f}"
+
+
 @app.command(
     "evaluate",
     cls=Command,
     epilog=examples(
         "nlpops skills evaluate --model models:/skills@champion "
-        "--data $NLPOPS_DATA_DIR/ner_jobs_doccano_reviewed.jsonl.gz"
+        "--data $NLPOPS_DATA_DIR/ner_jobs_doccano_reviewed.jsonl.gz",
+        "nlpops skills evaluate --cv configs/skills.yaml --json",
     ),
 )
 def evaluate(
-    model: ModelOpt,
-    data: Annotated[Path, typer.Option(help="doccano JSONL with gold spans.")],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", metavar="URI", help="A pipeline folder or models:/skills@champion: scored on --data."
+        ),
+    ] = None,
+    data: Annotated[Path | None, typer.Option(metavar="FILE", help="doccano JSONL with gold spans.")] = None,
+    cv: Annotated[
+        Path | None,
+        typer.Option(
+            "--cv",
+            metavar="CONFIG",
+            help="A skills config: k-fold cross-validation of its pipelines (on --data if given).",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable): split.seed=7."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
 ) -> None:
-    """Span precision / recall / F1 per label and micro, for the ruler alone, the NER alone and both."""
-    from nlpops.skills.doccano import read_doccano, resolve_duplicates
-    from nlpops.skills.ner import evaluate_records
-    from nlpops.skills.run import served_mode
-
+    """Span P / R / F1 per label and micro: a model's on gold data (every mode it can run), and/or each
+    pipeline's mean ± sd in cross-validation by distinct text."""
     quiet_libraries()
+    out: dict[str, Any] = {}
     with clean_errors():
-        records = resolve_duplicates(read_doccano(data))
-        scores = evaluate_records(_load(model), records)
-    main = served_mode(scores)
+        if model is None and cv is None:
+            raise ValueError("give --model (with --data) or --cv CONFIG")
+        if model is not None:
+            if data is None:
+                raise ValueError("--model needs --data (a doccano JSONL with gold spans)")
+            out |= _evaluate_model(model, data)
+        if cv is not None:
+            out["cv"] = _cross_validate(cv, data, set_ or [], as_json)
     if as_json:
-        out = {"mode": main, "n": len(records)} | scores[main] | {"modes": scores}
         typer.echo(json.dumps(out))
         return
-    console.print(scores_table(scores, f"{model} on {data} ({len(records)} distinct texts)"))
+    if model is not None:
+        console.print(scores_table(out["modes"], f"{model} on {data} ({out['n']} distinct texts)"))
+    if cv is not None:
+        console.print(cv_table(out["cv"]["rows"], f"{out['cv']['folds']}-fold cross-validation, {cv}"))
+        console.print(f"best: {out['cv']['best']}")
+
+
+def _evaluate_model(model: str, data: Path) -> dict[str, Any]:
+    from nlpops.skills.doccano import read_doccano, resolve_duplicates
+    from nlpops.skills.ner import evaluate_records, served_mode
+
+    records = resolve_duplicates(read_doccano(data))
+    nlp = _load(model)
+    scores = evaluate_records(nlp, records)
+    main = served_mode(nlp)
+    return {"mode": main, "n": len(records)} | scores[main] | {"modes": scores}
+
+
+def _cross_validate(config: Path, data: Path | None, overrides: list[str], quiet: bool) -> dict[str, Any]:
+    from nlpops.skills.config import load_skills_config
+    from nlpops.skills.cv import cross_validate
+    from nlpops.skills.dataset import load_split
+    from nlpops.skills.patterns import build_ruler_patterns
+
+    cfg = load_skills_config(config, overrides + ([f"data.annotations={data}"] if data else []))
+    if not cfg.cv.folds:
+        raise ValueError(f"{config}: cv.folds is 0 (set --set cv.folds=5)")
+    split = load_split(cfg)
+    aliases = cfg.data.path(cfg.data.aliases) if cfg.data.aliases else None
+    patterns = build_ruler_patterns([cfg.data.path(p) for p in cfg.data.skill_lists], aliases)
+    if quiet:
+        result = cross_validate(cfg, split.train + split.test, patterns, split.weak)
+    else:
+        with _progress() as (on_fold, _):
+            result = cross_validate(cfg, split.train + split.test, patterns, split.weak, on_fold)
+    return {"folds": result.folds, "best": result.best(), "rows": result.summary()}
 
 
 @app.command(

@@ -36,7 +36,8 @@ from nlpops.serve.limits import (
 )
 from nlpops.serve.metrics import Metrics, MetricsMiddleware
 from nlpops.serve.model_holder import ModelHolder, poll_forever
-from nlpops.serve.routes import admin, docs, feedback, health, pages, predict, review, stats
+from nlpops.serve.routes import admin, docs, feedback, health, pages, predict, review, skills, stats
+from nlpops.serve.skills_slot import SkillsSlot
 from nlpops.serve.spikes import LiveSpikeConfig, LiveSpikeMonitor, monitor_forever
 from nlpops.serve.spool import Spool, SpoolFullError
 from nlpops.serve.writer import PredictionWriter
@@ -60,6 +61,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.metrics.watch_writer(writer)
     if holder.current is None:
         await asyncio.to_thread(holder.load_initial)
+    if app.state.skills.current is None:
+        await asyncio.to_thread(app.state.skills.load)  # only when NLPOPS_SKILLS_MODEL_URI is set
     # Move the startup heap (libraries, the model) out of the collector's reach: a full collection
     # then scans only request garbage, instead of pausing every request for ~100 ms now and then.
     gc.collect()
@@ -145,7 +148,10 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings | None = None, holder: ModelHolder | None = None, alerter: Alerter | None = None
+    settings: Settings | None = None,
+    holder: ModelHolder | None = None,
+    alerter: Alerter | None = None,
+    skills_slot: SkillsSlot | None = None,
 ) -> FastAPI:
     """Build the API around the model at ``settings.model_uri`` (nothing is loaded until startup).
 
@@ -153,6 +159,7 @@ def create_app(
         settings: defaults to the process settings (environment, ``NLPOPS_*``).
         holder: the model holder; tests pass one with a fake loader.
         alerter: the feedback alerter; tests pass one with a fake clock and channels.
+        skills_slot: the skills model slot (default: ``settings.skills_model_uri``, loaded at startup).
     """
     settings = settings or get_settings()
     metrics = Metrics()
@@ -170,6 +177,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.holder = holder
+    app.state.skills = skills_slot or SkillsSlot(settings.skills_model_uri)
     app.state.metrics = metrics
     app.state.alerter = alerter or Alerter(
         AlertRule.from_settings(settings), channels_from_settings(settings)
@@ -199,6 +207,9 @@ def create_app(
     app.add_exception_handler(Exception, _unexpected)
     for module in (predict, feedback, review, admin, health, stats, pages, docs):
         app.include_router(module.router)
+    if app.state.skills.uri:  # the skills API exists only where a skills model is configured
+        app.include_router(skills.router)
+    app.include_router(skills.page_router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="docs-assets")
     return app

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from nlpops.data.jsonl import read_jsonl
-from nlpops.skills.patterns import LABELS
+from nlpops.skills.schema import LABELS
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -60,14 +60,20 @@ def read_postings(path: Path) -> pd.DataFrame:
 
 
 def skill_lookup(nlp: Language) -> dict[str, str]:
-    """Lowercased token sequence → normalised name, from the pipeline's ruler patterns."""
+    """Lowercased token sequence → normalised name, from the pipeline's ruler patterns (phrase
+    patterns are tokenized as the ruler tokenizes them; token patterns are read off)."""
     if "entity_ruler" not in nlp.pipe_names:
         return {}
     lookup = {}
     for pattern in nlp.get_pipe("entity_ruler").patterns:  # type: ignore[attr-defined]
-        tokens = pattern["pattern"]
-        if isinstance(tokens, list) and pattern.get("id"):
-            lookup[" ".join(str(t.get("LOWER", "")) for t in tokens)] = str(pattern["id"])
+        tokens, skill = pattern["pattern"], pattern.get("id")
+        if not skill:
+            continue
+        if isinstance(tokens, str):
+            key = " ".join(t.lower_ for t in nlp.make_doc(tokens))
+        else:
+            key = " ".join(str(t.get("LOWER", "")) for t in tokens)
+        lookup[key] = str(skill)
     return lookup
 
 
@@ -80,11 +86,12 @@ def normalise(ent: Any, lookup: dict[str, str]) -> str:
 
 def extract_skills(nlp: Language, postings: pd.DataFrame) -> pd.DataFrame:
     """One row per posting: the surface forms found (``skills``) and the normalised names per label."""
+    from nlpops.skills.ner import annotate
+
     lookup = skill_lookup(nlp)
     rows = []
-    for posting, doc in zip(
-        postings.itertuples(index=False), nlp.pipe(postings["text"].astype(str), batch_size=16), strict=True
-    ):
+    docs = annotate(nlp, postings["text"].astype(str).tolist())
+    for posting, doc in zip(postings.itertuples(index=False), docs, strict=True):
         found: dict[str, list[str]] = {label: [] for label in LABELS}
         for ent in doc.ents:
             name = normalise(ent, lookup)

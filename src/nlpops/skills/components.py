@@ -15,7 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
-from nlpops.skills.patterns import MAX_AMBIGUOUS_CHARS
+from nlpops.skills.patterns import is_ambiguous
 
 # Tokens that may separate the items of a skills list ("Python, R et Go", "Java/Go").
 SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
@@ -48,8 +48,7 @@ class SkillsContext:
 
     def is_ambiguous(self, text: str) -> bool:
         """Whether an entity text needs context."""
-        text = text.strip()
-        return text.lower() in self.ambiguous or len(text) <= MAX_AMBIGUOUS_CHARS
+        return is_ambiguous(text.strip(), self.ambiguous)
 
     def has_context(self, doc: Doc, ent: Span) -> bool:
         """A cue word nearby, or a neighbouring unambiguous skill in a list."""
@@ -143,24 +142,3 @@ class TransformerSkills:
 def make_skills_transformer(nlp: Language, name: str, params: dict[str, Any]) -> TransformerSkills:
     """Factory used by spaCy's config system (and saved pipelines)."""
     return TransformerSkills(params)
-
-
-# Scraped postings lost their line breaks: "PythonDemonstrated", "R.You", "Kubernetes)Basic", "C#Vous".
-GLUE_INFIXES = (
-    r"(?<=[a-z#+)])(?=[A-Z][a-zàâçéèêëîïôûù])",  # lower (or C#, C++) then a capitalised word
-    r"(?<=[A-Za-z])\.(?=[A-Z])",  # a full stop with no space after it
-    r"(?<=\w)[)\]](?=\w)",  # a closing bracket glued to the next word
-)
-
-
-def split_glued_words(nlp: Language) -> Language:
-    """Extend the tokenizer's infixes so words glued by the scrape become separate tokens.
-
-    The patterns are stored with the pipeline (``nlp.to_disk``), so a loaded model tokenizes alike.
-    """
-    from spacy.util import compile_infix_regex
-
-    infixes = list(nlp.Defaults.infixes or []) + list(GLUE_INFIXES)
-    tokenizer: Any = nlp.tokenizer
-    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    return nlp

@@ -17,9 +17,13 @@ class _Strict(BaseModel):
 
 class SkillsData(_Strict, ConfigFile):
     """Where the annotated postings and the skill lists are (``{data_dir}`` expands; a relative path
-    is looked up beside the config file, then in the data folder)."""
+    is looked up beside the config file, then in the data folder).
 
-    annotations: str = "{data_dir}/ner_jobs_doccano_annotated.jsonl.gz"
+    The default gold is the reviewed one (every span checked under the annotation guidelines); the
+    original doccano export is mostly the seed ruler's unreviewed output.
+    """
+
+    annotations: str = "{data_dir}/ner_jobs_doccano_reviewed.jsonl.gz"
     preannotated: str | None = Field(
         "{data_dir}/ner_jobs_entityruler_preannotated.jsonl.gz",
         description="The uncorrected ruler output: tells reviewed texts apart; weak extra data if asked.",
@@ -45,6 +49,22 @@ class SkillsSplit(_Strict):
 
     seed: int = 13
     test_size: float = Field(0.3, gt=0, lt=0.9)
+
+
+class SkillsCV(_Strict):
+    """K-fold cross-validation by distinct text, which chooses the served combination."""
+
+    folds: int = Field(5, ge=0, description="0: no cross-validation (the configured mode is served).")
+    seed: int = 13
+    models: list[Literal["spacy", "transformer"]] | None = Field(
+        None, min_length=1, description="NER kinds cross-validated; None: training.model only."
+    )
+
+    @model_validator(mode="after")
+    def _folds(self) -> SkillsCV:
+        if self.folds == 1:
+            raise ValueError("folds must be 0 (off) or at least 2")
+        return self
 
 
 class SkillsTransformer(_Strict):
@@ -94,11 +114,17 @@ class SkillsTraining(_Strict):
 class SkillsConfig(_Strict):
     """Everything ``nlpops skills train`` needs."""
 
+    @property
+    def cv_models(self) -> list[str]:
+        """The NER kinds cross-validation trains: ``cv.models``, else the configured one."""
+        return list(self.cv.models or [self.training.model])
+
     name: str = Field("skills", description="MLflow experiment.")
     registered_model: str = "skills"
     data: SkillsData = Field(default_factory=SkillsData)
     split: SkillsSplit = Field(default_factory=SkillsSplit)
     training: SkillsTraining = Field(default_factory=SkillsTraining)
+    cv: SkillsCV = Field(default_factory=SkillsCV)
 
 
 def load_skills_config(path: Path, overrides: list[str] | None = None) -> SkillsConfig:

@@ -8,7 +8,8 @@ import random
 from dataclasses import dataclass
 
 from nlpops.skills.config import SkillsConfig
-from nlpops.skills.doccano import Record, read_doccano, resolve_duplicates
+from nlpops.skills.doccano import read_doccano, resolve_duplicates
+from nlpops.skills.schema import Record
 
 
 @dataclass

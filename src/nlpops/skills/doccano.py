@@ -13,24 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nlpops.data.jsonl import iter_records
-from nlpops.skills.patterns import LABELS
+from nlpops.skills.schema import LABELS, Record, SpanT
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
-
-SpanT = tuple[int, int, str]
-
-
-@dataclass(frozen=True)
-class Record:
-    """One annotated posting: text, character spans ``(start, end, label)``, and where it came from."""
-
-    text: str
-    spans: tuple[SpanT, ...]
-    id: str = ""
-    line: int = 0
-    reviewed: bool = False
 
 
 @dataclass

@@ -13,9 +13,14 @@ if TYPE_CHECKING:
 
 
 def entities_of(nlp: Language, texts: list[str]) -> list[list[dict[str, Any]]]:
-    """Each text's entities: start/end characters, label, text and normalised skill name."""
+    """Each text's entities (in the pipeline's served mode): start/end characters, label, text and
+    normalised skill name."""
+    from nlpops.skills.aggregate import normalise, skill_lookup
+    from nlpops.skills.ner import annotate
+
+    lookup = skill_lookup(nlp)
     out = []
-    for doc in nlp.pipe(texts, batch_size=16):
+    for doc in annotate(nlp, texts):
         out.append(
             [
                 {
@@ -23,7 +28,7 @@ def entities_of(nlp: Language, texts: list[str]) -> list[list[dict[str, Any]]]:
                     "end": e.end_char,
                     "label": e.label_,
                     "text": e.text,
-                    "skill": e.ent_id_ or e.text,
+                    "skill": normalise(e, lookup),
                 }
                 for e in doc.ents
             ]

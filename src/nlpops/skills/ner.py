@@ -6,9 +6,9 @@ Heavy: imports spaCy. Imported lazily by the CLI and the training run.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import spacy
 from spacy.language import Language
@@ -16,13 +16,21 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import fix_random_seed, minibatch
 
-from nlpops.skills.components import split_glued_words  # also registers the skills_context factory
-from nlpops.skills.doccano import Record, to_docs
+import nlpops.skills.components  # noqa: F401  (registers the skills_context and skills_transformer factories)
+from nlpops.skills.doccano import to_docs
 from nlpops.skills.patterns import default_ambiguous, default_cue_words
-from nlpops.skills.score import SpanSet
+from nlpops.skills.schema import Record, SpanSet
+from nlpops.skills.tokens import split_glued_words
 
-Mode = Literal["ruler", "ner", "both"]
-RULE_PIPES = ("entity_ruler", "skills_context")
+Mode = Literal["ruler", "ner", "both", "ner_first"]
+# The pipes each mode runs, in order. "both": the ruler first, the NER fills the gaps; "ner_first": the
+# NER first, the ruler fills the gaps. The context rule ends every mode that has the ruler.
+STEPS: dict[Mode, tuple[str, ...]] = {
+    "ruler": ("entity_ruler", "skills_context"),
+    "ner": ("ner",),
+    "both": ("entity_ruler", "ner", "skills_context"),
+    "ner_first": ("ner", "entity_ruler", "skills_context"),
+}
 OnEpoch = Callable[[int, float], None]
 
 
@@ -46,7 +54,7 @@ def add_rules(nlp: Language, patterns: list[dict[str, Any]], after_ner: bool, wi
     """
     after = "ner" if after_ner else None
     before = "ner" if not after_ner and "ner" in nlp.pipe_names else None
-    config = {"overwrite_ents": False, "phrase_matcher_attr": None}
+    config = {"overwrite_ents": False, "phrase_matcher_attr": "LOWER"}  # phrase patterns: any case
     ruler = nlp.add_pipe("entity_ruler", config=config, before=before, after=after)
     ruler.add_patterns(patterns)  # type: ignore[attr-defined]
     cfg = {"ambiguous": sorted(default_ambiguous()), "cue_words": default_cue_words(), "window": window}
@@ -149,40 +157,42 @@ def train_ner(
     return history
 
 
-def pipes_for(nlp: Language, mode: Mode) -> list[str]:
-    """The pipes to disable for a mode: ruler alone, NER alone, or both."""
-    if mode == "ruler":
-        if "entity_ruler" not in nlp.pipe_names:
-            raise ValueError("this pipeline has no entity_ruler")
-        return [p for p in nlp.pipe_names if p not in RULE_PIPES]
-    if mode == "ner":
-        if "ner" not in nlp.pipe_names:
-            raise ValueError("this pipeline has no ner")
-        return [p for p in nlp.pipe_names if p in RULE_PIPES]
-    return []
+def available_modes(nlp: Language) -> list[Mode]:
+    """The modes this pipeline can run."""
+    return [m for m, steps in STEPS.items() if all(name in nlp.pipe_names for name in steps)]
 
 
-def annotate(nlp: Language, texts: list[str], mode: Mode = "both") -> list[Doc]:
-    """Run the pipeline (or part of it) over texts."""
-    with nlp.select_pipes(disable=pipes_for(nlp, mode)):
-        return list(nlp.pipe(texts, batch_size=16))
+def served_mode(nlp: Language) -> Mode:
+    """The mode a saved pipeline runs by default: the one cross-validation chose (``meta``), else
+    the ruler first and the NER after it when the pipeline has both."""
+    modes = available_modes(nlp)
+    chosen = nlp.meta.get("nlpops", {}).get("mode")
+    if chosen in modes:
+        return cast(Mode, chosen)
+    return "both" if "both" in modes else modes[0]
+
+
+def annotate(nlp: Language, texts: list[str], mode: Mode | None = None) -> list[Doc]:
+    """Run the pipes of ``mode`` (default: :func:`served_mode`) over texts, in the mode's order."""
+    mode = mode or served_mode(nlp)
+    if mode not in available_modes(nlp):
+        raise ValueError(f"this pipeline cannot run mode {mode!r} (it has {', '.join(nlp.pipe_names)})")
+    docs: Iterable[Doc] = (nlp.make_doc(t) for t in texts)
+    for name in STEPS[mode]:
+        docs = _pipe(nlp.get_pipe(name), docs)
+    return list(docs)
+
+
+def _pipe(component: Any, docs: Iterable[Doc]) -> Iterable[Doc]:
+    """A component over a stream of docs, in batches when it can."""
+    if hasattr(component, "pipe"):
+        return cast(Iterable[Doc], component.pipe(docs, batch_size=16))
+    return map(component, docs)
 
 
 def spans_of(docs: list[Doc]) -> list[SpanSet]:
     """Each doc's entities as character spans."""
     return [{(e.start_char, e.end_char, e.label_) for e in d.ents} for d in docs]
-
-
-def available_modes(nlp: Language) -> list[Mode]:
-    """The modes this pipeline can run."""
-    modes: list[Mode] = []
-    if "entity_ruler" in nlp.pipe_names:
-        modes.append("ruler")
-    if "ner" in nlp.pipe_names:
-        modes.append("ner")
-    if len(modes) == 2:
-        modes.append("both")
-    return modes
 
 
 def load_pipeline(folder: Path) -> Language:
@@ -191,7 +201,7 @@ def load_pipeline(folder: Path) -> Language:
 
 
 def evaluate_records(nlp: Language, records: list[Record]) -> dict[str, dict]:
-    """Span P/R/F1 of every mode the pipeline has (ruler, ner, both) against the records' spans."""
+    """Span P/R/F1 of every mode the pipeline can run against the records' spans."""
     from nlpops.skills.score import score_spans
 
     gold_docs, _ = to_docs(nlp, records)

@@ -1,4 +1,5 @@
-"""``nlpops skills train``: config → split by distinct text → patterns → pipeline → NER → scores → MLflow."""
+"""``nlpops skills train``: config → split by distinct text → patterns → k-fold CV (chooses the served
+combination) → pipeline → NER → scores → MLflow."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nlpops.skills.config import SkillsConfig
+from nlpops.skills.cv import CVResult
 from nlpops.skills.dataset import SkillsSplit, load_split
 
 
@@ -23,14 +25,10 @@ class SkillsRun:
     scores: dict[str, dict]
     reviewed_scores: dict[str, dict]
     split: SkillsSplit
+    mode: str = "both"
+    cv: CVResult | None = None
     promotion: Any = None
     train_time_s: float = 0.0
-
-
-def best_mode(scores: dict[str, dict]) -> str:
-    """The mode with the highest micro-F1 (ties: the combined pipeline first)."""
-    order = {"both": 0, "ner": 1, "ruler": 2}
-    return max(scores, key=lambda m: (scores[m]["micro_f1"], -order[m]))
 
 
 def _log_scores(scores: dict[str, dict], prefix: str) -> dict[str, float]:
@@ -67,11 +65,6 @@ def _params(cfg: SkillsConfig, split: SkillsSplit, n_patterns: int) -> dict[str,
     )
 
 
-def served_mode(scores: dict[str, dict]) -> str:
-    """The mode the registered model runs by default: the whole pipeline when it has both parts."""
-    return "both" if "both" in scores else best_mode(scores)
-
-
 def _score_and_log(nlp: Any, split: SkillsSplit, work: Path) -> tuple[dict[str, dict], dict[str, dict]]:
     """Score every mode on the held-out texts (all, and the hand-corrected ones) and log the scores."""
     import mlflow
@@ -83,7 +76,7 @@ def _score_and_log(nlp: Any, split: SkillsSplit, work: Path) -> tuple[dict[str, 
     reviewed_scores = ner.evaluate_records(nlp, reviewed) if reviewed else {}
     _log_scores(scores, "test")
     _log_scores(reviewed_scores, "test_reviewed")
-    mlflow.log_metrics({"test_micro_f1": scores[served_mode(scores)]["micro_f1"]})
+    mlflow.log_metrics({"test_micro_f1": scores[ner.served_mode(nlp)]["micro_f1"]})
     (work / "scores.json").write_text(
         json.dumps({"test": scores, "test_reviewed": reviewed_scores}, indent=2)
     )
@@ -91,11 +84,27 @@ def _score_and_log(nlp: Any, split: SkillsSplit, work: Path) -> tuple[dict[str, 
     return scores, reviewed_scores
 
 
-def train_skills(cfg: SkillsConfig, on_epoch: Callable[[int, float], None] | None = None) -> SkillsRun:
-    """Train, score (ruler / NER / both on the held-out distinct texts), log, register and promote."""
+def choose(cfg: SkillsConfig, cv: CVResult | None) -> tuple[str, str | None]:
+    """The NER kind to train and the mode to serve: the best cross-validated row, else the config's."""
+    from nlpops.skills.cv import split_row
+
+    if cv is None:
+        return cfg.training.model, None
+    kind, mode = split_row(cv.best())
+    return kind or cfg.training.model, mode
+
+
+def train_skills(
+    cfg: SkillsConfig,
+    on_epoch: Callable[[int, float], None] | None = None,
+    on_fold: Callable[[str, int, int], None] | None = None,
+) -> SkillsRun:
+    """Cross-validate on every distinct text, train the chosen combination on the training split, score
+    every mode on the held-out texts, log, register and promote."""
     import mlflow
 
     from nlpops.skills import ner
+    from nlpops.skills.cv import cross_validate
     from nlpops.skills.model import log_pipeline
     from nlpops.skills.patterns import build_ruler_patterns
     from nlpops.tracking import setup_tracking
@@ -103,17 +112,26 @@ def train_skills(cfg: SkillsConfig, on_epoch: Callable[[int, float], None] | Non
     split = load_split(cfg)
     aliases = cfg.data.path(cfg.data.aliases) if cfg.data.aliases else None
     patterns = build_ruler_patterns([cfg.data.path(p) for p in cfg.data.skill_lists], aliases)
-    t = cfg.training
+    cv = None
+    if cfg.cv.folds:
+        cv = cross_validate(cfg, split.train + split.test, patterns, split.weak, on_fold)
+    kind, mode = choose(cfg, cv)
+    t = cfg.training.model_copy(update={"model": kind})
     tagger = t.tagger_params()
     nlp = ner.build_pipeline(t.base, patterns, t.ruler, t.context_window, tagger)
+    if mode:
+        nlp.meta["nlpops"] = {"mode": mode, "chosen_by": f"{cfg.cv.folds}-fold cross-validation"}
     setup_tracking(cfg.name)
-    kind = "transformer_ner" if tagger else "spacy_ner"
     with (
-        mlflow.start_run(run_name=f"skills[{t.model},{t.base},{t.ruler}]") as active,
+        mlflow.start_run(run_name=f"skills[{kind},{t.base},{mode or t.ruler}]") as active,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        mlflow.set_tags({"kind": kind, "split_hash": split.test_hash, "task": "skills"})
-        mlflow.log_params(_params(cfg, split, len(patterns)))
+        mlflow.set_tags({"kind": f"{kind}_ner", "split_hash": split.test_hash, "task": "skills"})
+        mlflow.log_params(_params(cfg, split, len(patterns)) | {"model": kind, "served_mode": str(mode)})
+        if cv is not None:
+            mlflow.log_metrics(cv.metrics())
+            (Path(tmp) / "cv.json").write_text(json.dumps(cv.summary(), indent=1))
+            mlflow.log_artifact(str(Path(tmp) / "cv.json"), artifact_path="evaluation")
         started = time.perf_counter()
         history = ner.train_ner(
             nlp, split.train + split.weak, t.iterations, t.dropout, t.batch_size, t.seed, on_epoch
@@ -125,7 +143,16 @@ def train_skills(cfg: SkillsConfig, on_epoch: Callable[[int, float], None] | Non
         scores, reviewed_scores = _score_and_log(nlp, split, Path(tmp))
         nlp.to_disk(Path(tmp) / "pipeline")
         uri = log_pipeline(nlp, Path(tmp) / "pipeline", [r.text for r in split.test[:2]])
-    run = SkillsRun(active.info.run_id, uri, scores, reviewed_scores, split, train_time_s=train_time)
+    run = SkillsRun(
+        active.info.run_id,
+        uri,
+        scores,
+        reviewed_scores,
+        split,
+        ner.served_mode(nlp),
+        cv,
+        train_time_s=train_time,
+    )
     run.promotion = promote(cfg, run)
     return run
 
@@ -138,15 +165,14 @@ def promote(cfg: SkillsConfig, run: SkillsRun) -> Any:
 
     def scorer(nlp: Any) -> float:
         scores = ner.evaluate_records(nlp, run.split.test)
-        return float(scores[served_mode(scores)]["micro_f1"])
+        return float(scores[ner.served_mode(nlp)]["micro_f1"])
 
-    mode = served_mode(run.scores)
     return register_and_promote(
         cfg.registered_model,
         run.model_uri,
         run.run_id,
         "micro_f1",
-        float(run.scores[mode]["micro_f1"]),
+        float(run.scores[run.mode]["micro_f1"]),
         run.split.test_hash,
         scorer,
         loader=load_skills_model,

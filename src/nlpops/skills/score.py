@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from nlpops.skills.patterns import LABELS
-
-SpanSet = set[tuple[int, int, str]]
+from nlpops.skills.schema import LABELS, SpanSet
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:

@@ -23,9 +23,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from nlpops.models.hf.windows import Windows, collate, encode_windows
-from nlpops.skills.doccano import Record
-from nlpops.skills.patterns import LABELS
-from nlpops.skills.score import SpanSet
+from nlpops.skills.schema import LABELS, Record, SpanSet
 
 TAGS = ("O", *(f"{prefix}-{label}" for label in LABELS for prefix in ("B", "I")))
 IGNORE = -100  # the loss skips these pieces (special tokens)

@@ -96,10 +96,16 @@ def pick_language(lang: str | None, accept_language: str | None) -> str:
     return next((code for q, code in ranked if q > 0 and code in LANGUAGES), "en")
 
 
-def _render(
-    request: Request, template: str, lang: str, holder: ModelHolder, settings: Settings
+def render_page(
+    request: Request,
+    template: str,
+    lang: str,
+    holder: ModelHolder,
+    settings: Settings,
+    extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    """Render ``template`` with the UI strings and the settings the scripts need."""
+    """Render ``template`` with the UI strings and the settings the scripts need (plus ``extra``,
+    the page's own, in both the template context and the scripts' config)."""
     loaded = holder.current
     classes = [str(c) for c in loaded.model.classes_] if loaded else []
     language = model_language(loaded.model) if loaded else {"codes": [], "source": None}
@@ -115,7 +121,7 @@ def _render(
         "max_text_chars": settings.max_text_chars,
         "explained_lines": EXPLAINED_LINES,
         "messages": messages(lang),
-    }
+    } | (extra or {})
     # examples in the language the model reads most; none when it is not known or has none
     reads = language["codes"][0] if language["codes"] else None
     context = {
@@ -126,13 +132,13 @@ def _render(
         "config": config,
         "model": loaded,
         "examples": examples().get(reads, []) if reads else [],
-    }
+    } | (extra or {})
     return templates().TemplateResponse(request, template, context)  # headers: app.py
 
 
 LangQuery = Annotated[str | None, Query(description="UI language: en or fr.")]
 AcceptLanguage = Annotated[str | None, Header()]
-Renderer = Callable[[str], HTMLResponse]
+Renderer = Callable[..., HTMLResponse]  # (template, extra=None) -> the page
 
 
 def page_renderer(
@@ -145,7 +151,7 @@ def page_renderer(
     """A page's renderer: the template name in, the page in the language asked for (``?lang=``, then
     the browser's), with the model and settings the scripts need."""
     chosen = pick_language(lang, accept_language)
-    return lambda template: _render(request, template, chosen, holder, settings)
+    return lambda template, extra=None: render_page(request, template, chosen, holder, settings, extra)
 
 
 PageDep = Annotated[Renderer, Depends(page_renderer)]
