@@ -134,7 +134,7 @@ class Feature:
         assert self.edges is not None
         inner = np.asarray(self.edges[1:-1], dtype=float)
         idx = np.searchsorted(inner, np.asarray(values, dtype=float), side="right")
-        return np.bincount(idx, minlength=len(self.counts)).astype(int).tolist()
+        return np.bincount(idx, minlength=len(self.edges) - 1).astype(int).tolist()
 
     def labels(self) -> list[str]:
         """A readable name per bin."""
@@ -224,9 +224,6 @@ def build_profile(model: Any, fit_texts: Sequence[str], reference_texts: Sequenc
         "confidence": Feature("confidence", [], edges=confidence_edges),
     }
     for name, feature in specs.items():
-        feature.counts = [0] * (
-            len(feature.categories) if feature.categories else len(feature.edges or []) - 1
-        )
         feature.counts = feature.bin(values[name])
     return Profile(len(reference_texts), vocabulary, specs, classes)
 
@@ -333,12 +330,12 @@ def _proportions(counts: Sequence[int]) -> list[float]:
 
 
 def write_report(report: DriftReport, out: Path, title: str) -> Path:
-    """``drift.json``, one bar chart per feature and ``report.html`` (reference vs current) in ``out``."""
+    """``drift.json``, one bar chart per feature and ``report.html`` (reference vs current) in ``out``
+    (a staging folder: ``outputs.staged_dir``)."""
     import html
 
     import matplotlib.pyplot as plt
 
-    out.mkdir(parents=True, exist_ok=True)
     (out / "drift.json").write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
     rows, figures = [], []
     for f in report.features:

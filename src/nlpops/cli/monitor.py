@@ -50,7 +50,7 @@ def drift(
     """Do the texts of --current still look like the model's training data? Exit 0 either way."""
     from nlpops.data import load_dataset
     from nlpops.drift import Profile, build_profile, compare, write_report
-    from nlpops.outputs import check_out_dir
+    from nlpops.outputs import check_out_dir, staged_dir
     from nlpops.tracking import load_estimator
 
     quiet_libraries()
@@ -72,7 +72,8 @@ def drift(
                 profile = Profile.load(loaded.folder)
             report = compare(profile, loaded.model, texts)
         if out is not None:
-            write_report(report, out, f"Drift of {current.name} against {model}")
+            with staged_dir(out) as stage:  # all or nothing in --out
+                write_report(report, stage, f"Drift of {current.name} against {model}")
     if as_json:
         typer.echo(json.dumps(report.to_json() | {"model": model, "current": str(current)}))
         return

@@ -31,6 +31,19 @@ def _confidence(probabilities: dict[str, float]) -> float:
     return max(probabilities.values(), default=0.0)
 
 
+def unjudged_recent(session: Session) -> list[Prediction]:
+    """The newest ``SCAN`` predictions of the last ``RECENT`` that have no verdict."""
+    return list(
+        session.scalars(
+            select(Prediction)
+            .outerjoin(Feedback, Feedback.prediction_id == Prediction.id)
+            .where(Feedback.id.is_(None), Prediction.created_at >= utcnow() - RECENT)
+            .order_by(Prediction.created_at.desc())
+            .limit(SCAN)
+        )
+    )
+
+
 def review_candidates(session: Session, limit: int) -> list[tuple[Prediction, Feedback | None]]:
     """Negative user feedback not reviewed yet (newest first), then unjudged recent predictions by
     confidence, lowest first; at most ``limit``."""
@@ -43,14 +56,7 @@ def review_candidates(session: Session, limit: int) -> list[tuple[Prediction, Fe
     ).all()
     items: list[tuple[Prediction, Feedback | None]] = [(p, f) for p, f in flagged]
     if len(items) < limit:
-        unjudged = session.scalars(
-            select(Prediction)
-            .outerjoin(Feedback, Feedback.prediction_id == Prediction.id)
-            .where(Feedback.id.is_(None), Prediction.created_at >= utcnow() - RECENT)
-            .order_by(Prediction.created_at.desc())
-            .limit(SCAN)
-        ).all()
-        ranked = sorted(unjudged, key=lambda p: _confidence(p.probabilities))
+        ranked = sorted(unjudged_recent(session), key=lambda p: _confidence(p.probabilities))
         items += [(p, None) for p in ranked[: limit - len(items)]]
     return items
 
@@ -63,14 +69,9 @@ def queue_size(session: Session) -> int:
         .select_from(Feedback)
         .where(Feedback.correct.is_(False), Feedback.source == "user")
     )
-    recent = session.scalars(
-        select(Prediction.probabilities)
-        .outerjoin(Feedback, Feedback.prediction_id == Prediction.id)
-        .where(Feedback.id.is_(None), Prediction.created_at >= utcnow() - RECENT)
-        .order_by(Prediction.created_at.desc())
-        .limit(SCAN)
-    ).all()
-    return int(flagged or 0) + sum(_confidence(p) < LOW_CONFIDENCE for p in recent)
+    return int(flagged or 0) + sum(
+        _confidence(p.probabilities) < LOW_CONFIDENCE for p in unjudged_recent(session)
+    )
 
 
 @router.get("", response_model=ReviewPage)

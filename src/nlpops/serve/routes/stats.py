@@ -98,7 +98,7 @@ def _period(until: datetime, hours: int) -> tuple[datetime, datetime]:
         ) from None
 
 
-def merge_days(buckets: list[HourStats]) -> list[HourStats]:
+def merge_days(buckets: list[HourStats], negative: str | None) -> list[HourStats]:
     """Hourly buckets summed per UTC day (a 30-day chart of 720 hourly bars is a 1 px line)."""
     days: dict[datetime, list[HourStats]] = {}
     for b in buckets:
@@ -109,12 +109,10 @@ def merge_days(buckets: list[HourStats]) -> list[HourStats]:
         per_label = {label: sum(b.predictions[label] for b in group) for label in labels}
         total, given = sum(per_label.values()), sum(b.feedback for b in group)
         correct = sum(b.feedback_correct for b in group)
-        negative = sum(b.total * (b.negative_share or 0.0) for b in group)
-        has_negative = any(b.negative_share is not None for b in group) or not total
         merged.append(
             HourStats(
                 hour=day, predictions=per_label, total=total,
-                negative_share=_ratio(round(negative), total) if has_negative else None,
+                negative_share=_ratio(per_label[negative], total) if negative else None,
                 feedback=given, feedback_correct=correct, accuracy=_ratio(correct, given),
             )
         )  # fmt: skip
@@ -217,7 +215,7 @@ async def stats(
     negative = negative_label if negative_label in labels else _target(loaded, labels)
     buckets = _buckets(since, hours, labels, negative, counts, feedback)
     if by_day:
-        buckets = merge_days(buckets)
+        buckets = merge_days(buckets, negative)
     mark_spikes(buckets, negative, settings)
     terms, examples = await database.session(
         current_window, negative, buckets, end, include_batch, flush=False
