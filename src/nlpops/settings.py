@@ -124,3 +124,10 @@ def speed_shortcuts() -> bool:
 def get_settings() -> Settings:
     """The process-wide settings (cached; tests clear it with ``get_settings.cache_clear()``)."""
     return Settings()
+
+
+def resolve_threads(n: int | None) -> int | None:
+    """A model's ``num_threads``, or ``Settings.num_threads`` when it is None (0: the library's choice)."""
+    if n is not None:
+        return n
+    return get_settings().num_threads or None

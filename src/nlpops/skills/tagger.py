@@ -144,9 +144,10 @@ class SkillsTagger(BaseEstimator):
         """Fine-tune on annotated records; ``history_`` keeps each epoch's mean loss."""
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-        from nlpops.models.deep.trainer import resolve_device, resolve_threads, torch_threads
+        from nlpops.models.deep.trainer import resolve_device, torch_threads
         from nlpops.models.hf.checkpoints import resolve_checkpoint
         from nlpops.models.hf.estimator import quiet_transformers
+        from nlpops.settings import resolve_threads
 
         if not records:
             raise ValueError("no training records")
@@ -197,7 +198,8 @@ class SkillsTagger(BaseEstimator):
     # --- prediction ---------------------------------------------------------------------------
     def predict_spans(self, texts: Sequence[str]) -> list[SpanSet]:
         """Each text's skills as character spans ``(start, end, label)``."""
-        from nlpops.models.deep.trainer import resolve_threads, torch_threads
+        from nlpops.models.deep.trainer import torch_threads
+        from nlpops.settings import resolve_threads
 
         windows, offsets = self._windows(texts)
         # per text: piece offsets -> summed logits (a piece in two windows is counted twice)

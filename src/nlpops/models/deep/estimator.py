@@ -33,11 +33,11 @@ from nlpops.models.deep.trainer import (
     loss_weights,
     predict_logits,
     resolve_device,
-    resolve_threads,
     torch_threads,
 )
 from nlpops.models.deep.vectors import TRAINED, embedding_matrix, load_vectors, train_vectors
 from nlpops.models.deep.vocab import Vocab, tokenize
+from nlpops.settings import resolve_threads
 
 WEIGHTS_FILE = "weights.pt"
 STATE_JSON = "deep_state.json"

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from nlpops.models.deep.vocab import PAD_ID
+from nlpops.progress import progress_bar
 
 SCHEDULES = ("constant", "linear", "cosine", "plateau")
 BUCKET_BATCHES = 50  # texts are sorted by length within chunks of this many batches
@@ -56,15 +57,6 @@ def loss_weights(class_weight: str | None, y: np.ndarray, n_classes: int) -> np.
         raise ValueError(f"class_weight must be None or 'balanced', got {class_weight!r}")
     counts = np.bincount(y, minlength=n_classes).astype(float)
     return len(y) / (n_classes * np.maximum(counts, 1.0))
-
-
-def resolve_threads(n: int | None) -> int | None:
-    """A model's ``num_threads``, or ``Settings.num_threads`` when it is None (0: torch's choice)."""
-    if n is not None:
-        return n
-    from nlpops.settings import get_settings
-
-    return get_settings().num_threads or None
 
 
 @contextmanager
@@ -154,19 +146,6 @@ def _scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epo
     if cfg.lr_schedule not in factors:
         raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {cfg.lr_schedule!r}")
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factors[cfg.lr_schedule])
-
-
-@contextmanager
-def progress_bar(enabled: bool) -> Iterator[Any]:
-    """A transient rich progress bar, or None when quiet (tests, pipes)."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=True) as progress:
-        yield progress
 
 
 @contextmanager

@@ -24,10 +24,11 @@ from sklearn.model_selection import train_test_split
 
 from nlpops.models.base import TextClassifier, softmax
 from nlpops.models.classical import build_text_preprocessor
-from nlpops.models.deep.trainer import loss_weights, resolve_device, resolve_threads, torch_threads
+from nlpops.models.deep.trainer import loss_weights, resolve_device, torch_threads
 from nlpops.models.hf.checkpoints import resolve_checkpoint
 from nlpops.models.hf.finetune import FineTuneConfig, fine_tune, window_logits
 from nlpops.models.hf.windows import Windows, choose_max_length, encode_windows, model_max_length, pool_logits
+from nlpops.settings import resolve_threads
 
 HF_DIR = "hf"
 STATE_JSON = "transformer_state.json"

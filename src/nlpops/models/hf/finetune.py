@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from nlpops.models.deep.trainer import EarlyStopping, bucket_batches, progress_bar
+from nlpops.models.deep.trainer import EarlyStopping, bucket_batches
 from nlpops.models.hf.windows import Windows, collate, pool_logits
+from nlpops.progress import progress_bar
 
 
 @dataclass

@@ -1,12 +1,13 @@
-"""``SentenceLRClassifier``: sentence-transformers embeddings + logistic regression.
+"""``SentenceLRClassifier``: sentence embeddings + logistic regression, for any encoder of ``encoders``.
 
 The "universal sentence encoder" approach: a frozen encoder turns each text into one vector, and a
-linear model learns the classes on top. Cheap to train (one encoding pass), strong with few labels.
+linear model learns the classes on top. Cheap to train (one encoding pass), strong with few labels;
+the multilingual encoders (``e5-small-multilingual``, ``use-multilingual``) make it work on French.
 
 Usage (not run as a doctest: it needs a model or data file)::
 
     from nlpops.models import build_model
-    clf = build_model("sentence_lr", {"checkpoint": "minilm"})
+    clf = build_model("sentence_lr", {"checkpoint": "e5-small-multilingual"})
     clf.fit(texts, labels).predict_proba(["merci pour tout"])
 """
 
@@ -22,29 +23,33 @@ from sklearn.linear_model import LogisticRegression
 
 from nlpops.models.base import TextClassifier
 from nlpops.models.classical import build_text_preprocessor, normalized
-from nlpops.models.deep.trainer import resolve_device, resolve_threads, torch_threads
-from nlpops.models.hf.checkpoints import MINILM_ALIASES, resolve_checkpoint
+from nlpops.models.encoders import load_encoder
+from nlpops.models.hf.checkpoints import shipped
+from nlpops.progress import progress_bar
 
 ENCODER_DIR = "encoder"
 HEAD_FILE = "head.joblib"
 STATE_JSON = "sentence_state.json"
+PROGRESS_FROM = 2_000
+"""Encodes of at least this many texts show a progress bar when ``verbose``."""
 
 
 class SentenceLRClassifier(TextClassifier):
-    """Mean-pooled sentence embeddings (sentence-transformers) + logistic regression.
+    """Sentence embeddings (a named offline encoder, a folder or a hub id) + logistic regression.
 
     Args:
-        checkpoint (str): "minilm" (offline all-MiniLM-L6-v2), a sentence-transformers or plain
-            Hugging Face folder (mean pooling is added), or a hub id (online or cached).
+        checkpoint (str): "e5-small-multilingual", "use-multilingual", "minilm", "mpnet" (when its
+            parts are installed), a sentence-transformers or plain Hugging Face folder (mean pooling
+            is added), or a hub id (online or cached); see ``nlpops.models.encoders``.
         recipe (str | list[Any]): ``nlpops.text`` recipe applied before encoding ("none": raw).
         lang (str): language of the recipe.
         C (float): inverse regularisation of the logistic regression.
         class_weight (str | None): None or "balanced".
-        normalize (bool): L2-normalise the embeddings (cosine geometry, as the encoder was trained).
+        normalize (bool): kept for saved models; every encoder returns L2-normalised vectors.
         batch_size (int): texts per encoding batch.
-        max_seq_length (int | None): tokens the encoder reads per text (None: the encoder's own).
-        device (str): "auto", "cpu" or "cuda".
-        num_threads (int | None): torch threads; None takes ``Settings.num_threads``.
+        max_seq_length (int | None): tokens a sentence-transformers encoder reads per text (None: its own).
+        device (str): "auto", "cpu" or "cuda" (sentence-transformers encoders).
+        num_threads (int | None): encoder threads; None takes ``Settings.num_threads``.
         verbose (bool): progress bar while encoding.
     """
 
@@ -75,30 +80,26 @@ class SentenceLRClassifier(TextClassifier):
         self.verbose = verbose
 
     def _load_encoder(self, location: str) -> None:
-        from sentence_transformers import SentenceTransformer
-
-        from nlpops.models.hf.estimator import quiet_transformers
-
-        quiet_transformers()
-        self.encoder_ = SentenceTransformer(location, device=str(resolve_device(self.device)))
-        if self.max_seq_length:
-            self.encoder_.max_seq_length = int(self.max_seq_length)
+        self.encoder_ = load_encoder(
+            location,
+            num_threads=self.num_threads,
+            batch_size=self.batch_size,
+            max_seq_length=self.max_seq_length,
+            device=self.device,
+        )
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """The embedding of each text, after the recipe (float32, one row per text)."""
-        with torch_threads(resolve_threads(self.num_threads)):
-            vectors = self.encoder_.encode(
-                self.preprocessor_.transform(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=self.normalize,
-                convert_to_numpy=True,
-                show_progress_bar=self.verbose,
-            )
-        return np.asarray(vectors, dtype=np.float32)
+        """The embedding of each text, after the recipe (float32, L2-normalised, one row per text)."""
+        prepared = self.preprocessor_.transform(texts)
+        with progress_bar(self.verbose and len(prepared) >= PROGRESS_FROM) as progress:
+            if progress is None:
+                return self.encoder_.encode(prepared)
+            task = progress.add_task(f"encoding ({self.checkpoint})", total=len(prepared))
+            return self.encoder_.encode(prepared, on_batch=lambda n: progress.advance(task, n))
 
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
         self.preprocessor_ = build_text_preprocessor(self.recipe, self.lang).fit(texts)
-        self._load_encoder(resolve_checkpoint(self.checkpoint))
+        self._load_encoder(self.checkpoint)
         self.head_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000)
         self.head_.fit(self.embed(texts), y)
 
@@ -106,14 +107,12 @@ class SentenceLRClassifier(TextClassifier):
         return normalized(self.head_.predict_proba(self.embed(texts)))
 
     def _save_state(self, folder: Path) -> None:
-        shipped = self.checkpoint.strip().lower() in MINILM_ALIASES  # installed with nlpops: not copied
-        if not shipped:
-            self.encoder_.save(str(folder / ENCODER_DIR))
+        copied = not shipped(self.checkpoint)  # installed packages are not copied into the model
+        if copied:
+            self.encoder_.save(folder / ENCODER_DIR)
         joblib.dump(self.head_, folder / HEAD_FILE)
         state = {"params": self.get_params(deep=False), "classes": [str(c) for c in self.classes_]}
-        (folder / STATE_JSON).write_text(
-            json.dumps({**state, "encoder_copied": not shipped}), encoding="utf-8"
-        )
+        (folder / STATE_JSON).write_text(json.dumps({**state, "encoder_copied": copied}), encoding="utf-8")
 
     @classmethod
     def _load_state(cls, folder: Path) -> SentenceLRClassifier:
@@ -121,7 +120,6 @@ class SentenceLRClassifier(TextClassifier):
         model = cls(**state["params"])
         model.classes_ = np.asarray(state["classes"])
         model.preprocessor_ = build_text_preprocessor(model.recipe, model.lang).fit(None)
-        copied = state["encoder_copied"]
-        model._load_encoder(str(folder / ENCODER_DIR) if copied else resolve_checkpoint(model.checkpoint))
+        model._load_encoder(str(folder / ENCODER_DIR) if state["encoder_copied"] else model.checkpoint)
         model.head_ = joblib.load(folder / HEAD_FILE)
         return model
