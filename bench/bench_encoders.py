@@ -141,14 +141,15 @@ def dissidentia(encoders: tuple[str, ...], repeats: int) -> None:
         print(f"| {name} | {np.mean(values):.3f} | {np.std(values):.3f} |")
 
 
-def sentiment140(encoders: tuple[str, ...], train_samples: int) -> None:
+def sentiment140(encoders: tuple[str, ...], train_samples: int, val_samples: int) -> None:
     """Encoder + LR on a training sample: Sentiment140 test accuracy and airline zero-shot ROC AUC."""
     cfg = load_config(ROOT / "configs" / "sentiment140.yaml")
     splits = prepare_data(cfg)
     train = splits.train.sample(n=min(train_samples, len(splits.train)), random_state=0)
+    val = splits.val.sample(n=min(val_samples, len(splits.val)), random_state=0)  # the stack's training rows
     airline = load_dataset(AIRLINE, fmt="airline")
     airline = airline[airline["label"].isin(["negative", "positive"])]
-    parts = {"train": train, "val": splits.val, "test": splits.test, "airline": airline}
+    parts = {"train": train, "val": val, "test": splits.test, "airline": airline}
     ys = {k: (v["label"] == "positive").to_numpy() for k, v in parts.items()}
     probas: dict[str, dict[str, np.ndarray]] = {}
     for name in encoders:
@@ -192,14 +193,13 @@ def main() -> None:
     parser.add_argument("tasks", nargs="+", choices=("speed", "dissidentia", "sentiment140"))
     parser.add_argument("--encoders", nargs="+", default=list(ENCODERS))
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the 5-fold CV (dissidentia)")
-    parser.add_argument(
-        "--train-samples", type=int, default=20_000, help="tweets the encoder heads learn from"
-    )
+    parser.add_argument("--train-samples", type=int, default=20_000, help="tweets the heads learn from")
+    parser.add_argument("--val-samples", type=int, default=4_000, help="validation tweets for the stack")
     args = parser.parse_args()
     runs: dict[str, Callable[[], None]] = {
         "speed": lambda: speed(tuple(args.encoders)),
         "dissidentia": lambda: dissidentia(tuple(args.encoders), args.repeats),
-        "sentiment140": lambda: sentiment140(tuple(args.encoders), args.train_samples),
+        "sentiment140": lambda: sentiment140(tuple(args.encoders), args.train_samples, args.val_samples),
     }
     for task in args.tasks:
         print(f"\n## {task}", flush=True)

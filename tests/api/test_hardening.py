@@ -214,7 +214,9 @@ def test_health_stays_fast_while_explain_is_flooded(live: LiveServer) -> None:
     assert statuses.get(429, 0) > 0 and statuses.get(200, 0) > 0, statuses
     # A starved thread pool shows as seconds (5.4 s before the bounded pool); the bounds leave room for
     # the CPU contention of 48 explain calls on a 2-core CI runner, where the flood shares the cores.
-    summary = f"/health median {median:.1f} ms, p99 {p99:.1f} ms while explain is flooded ({len(latencies)} probes)"
+    summary = (
+        f"/health median {median:.1f} ms, p99 {p99:.1f} ms while explain is flooded ({len(latencies)} probes)"
+    )
     assert median < 50 and p99 < 500, summary
 
 

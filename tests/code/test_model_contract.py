@@ -44,6 +44,7 @@ def small_params(kind: str, tmp_path: Path) -> dict[str, Any]:
         "sentence_lr": {"checkpoint": "minilm"},
         "spacy_vectors": {"C": 1.0},
         "soft_vote": {"members": [{"kind": "tfidf_lr"}, {"kind": "tfidf_nb"}]},
+        "stack": {"members": [{"kind": "tfidf_lr"}, {"kind": "tfidf_nb"}], "cv": 3},
     }[kind]
 
 

@@ -26,6 +26,7 @@ MODEL_KINDS: dict[str, str | Callable[..., TextClassifier]] = {
     "sentence_lr": "nlpops.models.hf.sentence:SentenceLRClassifier",
     "spacy_vectors": "nlpops.models.spacy_vectors:SpacyVectorsLogReg",
     "soft_vote": "nlpops.models.ensemble:SoftVoting",
+    "stack": "nlpops.models.ensemble:Stacking",
 }
 
 
