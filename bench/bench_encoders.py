@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
@@ -95,43 +94,62 @@ def _proba(model_kind: str, params: dict, train: pd.DataFrame, texts: list[str],
     return model.predict_proba(texts)[:, list(model.classes_).index(positive)]
 
 
-def dissidentia(encoders: tuple[str, ...], repeats: int) -> None:
-    """Repeated stratified 5-fold ROC AUC of each view and of rank averages of views."""
+def dissidentia(encoders: tuple[str, ...], repeats: int, vectors: Path | None) -> None:
+    """Repeated stratified 5-fold ROC AUC of each view and of weighted means of views (``soft_vote``)."""
     cfg = load_config(ROOT / "configs" / "dissidentia.yaml")
     splits = prepare_data(cfg)
     frame = pd.concat([splits.train, splits.val, splits.test]).reset_index(drop=True)
     texts, y = frame["text"].tolist(), (frame["label"] == "dissident").to_numpy()
-    vectors = {name: embed(name, texts) for name in encoders}
+    embeddings = {name: embed(name, texts) for name in encoders}
+    heads_c = {"e5-small-multilingual": 10.0, "use-multilingual": 1.0, "minilm": 1.0}  # the configs' C
     members = {
-        "tfidf_lemma": (
+        "tfidf_lr [fr_lemma]": (
             "tfidf_lr",
             {"recipe": "fr_lemma", "lang": "fr", "class_weight": "balanced", "min_df": 1},
         ),
-        "tfidf_minimal": (
+        "tfidf_lr [minimal]": (
             "tfidf_lr",
             {"recipe": "minimal", "lang": "fr", "class_weight": "balanced", "min_df": 1},
         ),
         "spacy_vectors": ("spacy_vectors", {"spacy_model": "fr_core_news_md", "keep_stopwords": True}),
     }
-    combos: dict[str, list[str]] = {
-        "rank: 3 TF-IDF/vector views": list(members),
-        "rank: 3 views + e5 + USE": [*members, "e5-small-multilingual", "use-multilingual"],
-        "rank: 3 views + e5 + USE + MiniLM": [*members, *encoders],
-        "rank: e5 + USE": ["e5-small-multilingual", "use-multilingual"],
+    if vectors is not None:  # semi-supervised: fastText trained on the 143k unlabelled answers
+        members["spacy_vectors (domain fastText)"] = (
+            "spacy_vectors",
+            {"vectors_path": str(vectors), "keep_stopwords": True},
+        )
+    e5, use = "e5-small-multilingual", "use-multilingual"
+    votes: dict[str, dict[str, float]] = {
+        "soft_vote (2 tfidf_lr + spacy_vectors)": dict.fromkeys(list(members)[:3], 1.0),
+        "soft_vote + MiniLM (former champion)": {**dict.fromkeys(list(members)[:3], 1.0), "minilm": 1.0},
+        "e5 + USE": {e5: 1.0, use: 1.0},
+        "vote_e5_use: tfidf_lr [fr_lemma] + spacy_vectors + 2 e5 + USE": {
+            "tfidf_lr [fr_lemma]": 1.0,
+            "spacy_vectors": 1.0,
+            e5: 2.0,
+            use: 1.0,
+        },
+        "same, domain fastText vectors": {
+            "tfidf_lr [fr_lemma]": 1.0,
+            "spacy_vectors (domain fastText)": 1.0,
+            e5: 2.0,
+            use: 1.0,
+        },
     }
     scores: dict[str, list[float]] = {}
     for seed in range(repeats):
         for train_idx, test_idx in StratifiedKFold(5, shuffle=True, random_state=seed).split(texts, y):
             probas = {}
-            for name, X in vectors.items():
-                head = LogisticRegression(C=10.0, class_weight="balanced", max_iter=5000)
+            for name, X in embeddings.items():
+                head = LogisticRegression(C=heads_c.get(name, 1.0), class_weight="balanced", max_iter=5000)
                 probas[name] = head.fit(X[train_idx], y[train_idx]).predict_proba(X[test_idx])[:, 1]
             test_texts = [texts[i] for i in test_idx]
             for name, (kind, params) in members.items():
                 probas[name] = _proba(kind, params, frame.iloc[train_idx], test_texts, "dissident")
-            for name, views in combos.items():
-                if all(v in probas for v in views):
-                    probas[name] = np.mean([rankdata(probas[v]) for v in views], axis=0)
+            for name, weights in votes.items():
+                if all(v in probas for v in weights):
+                    total = sum(weights.values())
+                    probas[name] = sum(w * probas[v] for v, w in weights.items()) / total
             for name, p in probas.items():
                 scores.setdefault(name, []).append(roc_auc_score(y[test_idx], p))
         print(f"  repeat {seed + 1}/{repeats} done", flush=True)
@@ -195,10 +213,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the 5-fold CV (dissidentia)")
     parser.add_argument("--train-samples", type=int, default=20_000, help="tweets the heads learn from")
     parser.add_argument("--val-samples", type=int, default=4_000, help="validation tweets for the stack")
+    parser.add_argument(
+        "--vectors",
+        type=Path,
+        default=None,
+        help="domain fastText .bin (bench/bench_dissidentia.py writes one)",
+    )
     args = parser.parse_args()
     runs: dict[str, Callable[[], None]] = {
         "speed": lambda: speed(tuple(args.encoders)),
-        "dissidentia": lambda: dissidentia(tuple(args.encoders), args.repeats),
+        "dissidentia": lambda: dissidentia(tuple(args.encoders), args.repeats, args.vectors),
         "sentiment140": lambda: sentiment140(tuple(args.encoders), args.train_samples, args.val_samples),
     }
     for task in args.tasks:

@@ -1,7 +1,9 @@
-"""Behavioural tests in French on a model trained on dissidentIA's labelled sentences.
+"""Behavioural tests in French on models trained on dissidentIA's labelled sentences.
 
 Invariance: the city a citizen lives in does not make a sentence dissident. Directional: adding
 "scandaleux" or "inadmissible" makes it more vehement. Minimum functionality: obvious cases.
+Each test runs on the plain ``tfidf_lr`` and on the config's champion candidate (multilingual
+sentence encoders with TF-IDF), both built from ``configs/dissidentia.yaml``.
 """
 
 from __future__ import annotations
@@ -11,23 +13,28 @@ from pathlib import Path
 
 import pytest
 
-from nlpops.models import TextClassifier, build_model
+from nlpops.config import load_config
+from nlpops.models import TextClassifier
+from nlpops.train import build_planned, plan_runs
 
 DATA_DIR = Path(os.environ.get("NLPOPS_DATA_DIR") or Path(__file__).parents[2] / "../shared/data").resolve()
 FILE = DATA_DIR / "dissidentia_labels_v4.csv.gz"
 pytestmark = pytest.mark.skipif(not FILE.is_file(), reason=f"real data file {FILE} is absent")
+CHAMPION = "vote_e5_use"  # the champion candidate: TF-IDF + e5 + USE (docs/benchmarks.md, dissidentIA)
+CONFIG = Path(__file__).parents[2] / "configs" / "dissidentia.yaml"
 CITIES = ["Paris", "Lyon", "Marseille", "Toulouse", "Lille", "Bordeaux", "Nantes"]
 
 
-@pytest.fixture(scope="session")
-def dissidentia_model() -> TextClassifier:
-    """tfidf_lr (fr_lemma, balanced) on the 883 labelled sentences, as configs/dissidentia.yaml trains it."""
+@pytest.fixture(scope="session", params=["tfidf_lr", CHAMPION])
+def dissidentia_model(request: pytest.FixtureRequest) -> TextClassifier:
+    """The config's model of that name on the 883 labelled sentences (recipe as the config gives it)."""
     from nlpops.data import load_dataset
 
+    cfg = load_config(CONFIG)
     df = load_dataset(FILE)
-    df = df[df["label"] != "inclassable"]
-    params = {"class_weight": "balanced", "min_df": 1, "recipe": "fr_lemma", "lang": "fr"}
-    return build_model("tfidf_lr", params).fit(df["text"].tolist(), df["label"].tolist())
+    df = df[~df["label"].isin(cfg.data.drop_labels or [])]
+    model = build_planned(plan_runs(cfg, [request.param])[0], cfg.preprocessing.lang)
+    return model.fit(df["text"].tolist(), df["label"].tolist())
 
 
 def p_dissident(model: TextClassifier, texts: list[str]) -> list[float]:
