@@ -44,7 +44,7 @@ class SentenceLRClassifier(TextClassifier):
         batch_size (int): texts per encoding batch.
         max_seq_length (int | None): tokens the encoder reads per text (None: the encoder's own).
         device (str): "auto", "cpu" or "cuda".
-        num_threads (int | None): torch threads; None takes ``Settings.num_threads``.
+        n_jobs (int | None): torch threads; None takes ``Settings.num_threads``.
         verbose (bool): progress bar while encoding.
     """
 
@@ -59,7 +59,7 @@ class SentenceLRClassifier(TextClassifier):
         batch_size: int = 64,
         max_seq_length: int | None = None,
         device: str = "auto",
-        num_threads: int | None = None,
+        n_jobs: int | None = None,
         verbose: bool = False,
     ) -> None:
         self.checkpoint = checkpoint
@@ -71,7 +71,7 @@ class SentenceLRClassifier(TextClassifier):
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
         self.device = device
-        self.num_threads = num_threads
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def _load_encoder(self, location: str) -> None:
@@ -86,7 +86,7 @@ class SentenceLRClassifier(TextClassifier):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """The embedding of each text, after the recipe (float32, one row per text)."""
-        with torch_threads(resolve_threads(self.num_threads)):
+        with torch_threads(resolve_threads(self.n_jobs)):
             vectors = self.encoder_.encode(
                 self.preprocessor_.transform(texts),
                 batch_size=self.batch_size,
@@ -118,7 +118,7 @@ class SentenceLRClassifier(TextClassifier):
     @classmethod
     def _load_state(cls, folder: Path) -> SentenceLRClassifier:
         state = json.loads((folder / STATE_JSON).read_text(encoding="utf-8"))
-        model = cls(**state["params"])
+        model = cls.from_saved_params(state["params"])
         model.classes_ = np.asarray(state["classes"])
         model.preprocessor_ = build_text_preprocessor(model.recipe, model.lang).fit(None)
         copied = state["encoder_copied"]
