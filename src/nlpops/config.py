@@ -140,9 +140,9 @@ class ModelSpec(BaseModel):
     def _known_params(self) -> ModelSpec:
         try:
             check_params(self.kind, self.params)
-        except ImportError:
-            pass
-        except (KeyError, TypeError) as exc:  # pydantic reports ValueError, named with the file and model
+        except ImportError:  # the kind's library is not installed: building the model says which
+            return self
+        except (KeyError, TypeError) as exc:  # as ValueError, pydantic names the file and the model
             raise ValueError(exc.args[0]) from None
         return self
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from nlpops.config import ConfigError, apply_overrides, load_config, parse_overrides
+from nlpops.models.registry import MODEL_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = """
@@ -94,6 +95,14 @@ def test_unknown_model_parameters_fail_when_the_config_is_read(
 def test_set_of_a_parameter_the_kind_lacks_fails_when_the_config_is_read(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"models\.lr: .*\['random_state'\]"):
         load_config(write(tmp_path, GOOD), ["models.lr.random_state=3"])
+
+
+def test_a_kind_whose_library_is_missing_is_left_to_fail_when_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(MODEL_KINDS, "ghost", "nlpops.no_such_module:Ghost")
+    cfg = load_config(write(tmp_path, GOOD.replace("{kind: tfidf_lr, C: 2.0}", "{kind: ghost, depth: 3}")))
+    assert cfg.models["lr"].params == {"depth": 3}
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
