@@ -32,14 +32,14 @@ SENTENCE_CS = (0.1, 0.3, 1.0, 3.0, 10.0)
 TRANSFORMER = {
     "checkpoint": "minilm",
     "class_weight": "balanced",
-    "epochs": 2,
+    "max_epochs": 2,
     "learning_rate": 1e-4,
     "batch_size": 16,
     "max_length": 64,
     "freeze_embeddings": True,
     "freeze_layers": 4,
     "validation_fraction": 0.0,
-    "num_threads": 2,
+    "n_jobs": 2,
     "verbose": False,
 }
 
@@ -71,7 +71,7 @@ def candidates(vectors: Path | None) -> dict[str, tuple[str, dict[str, Any]]]:
 
 def contextual(members: list[dict[str, Any]], c: float) -> dict[str, tuple[str, dict[str, Any]]]:
     """MiniLM models alone and as a fourth ``soft_vote`` member (``c``: the C of ``sentence_lr``)."""
-    sentence = ("sentence_lr", {"checkpoint": "minilm", "class_weight": "balanced", "C": c, "num_threads": 2})
+    sentence = ("sentence_lr", {"checkpoint": "minilm", "class_weight": "balanced", "C": c, "n_jobs": 2})
     return {
         f"sentence_lr[minilm, C={c:g}]": sentence,
         "transformer[minilm, fine-tuned]": ("transformer", TRANSFORMER),
@@ -96,7 +96,7 @@ def choose_sentence_c(repeats: int = 2) -> float:
 
     splits = prepare_data(load_config(CONFIG))
     dev = pd.concat([splits.train, splits.val]).reset_index(drop=True)
-    encoder = build_model("sentence_lr", {"checkpoint": "minilm", "num_threads": 2})
+    encoder = build_model("sentence_lr", {"checkpoint": "minilm", "n_jobs": 2})
     encoder.fit(dev["text"].tolist()[:20], dev["label"].tolist()[:20])  # loads the encoder
     X, y = encoder.embed(dev["text"].tolist()), (dev["label"] == POSITIVE).to_numpy()
     folds = RepeatedStratifiedKFold(n_splits=5, n_repeats=repeats, random_state=0)

@@ -47,7 +47,7 @@ def embed(name: str, texts: list[str], threads: int = 2) -> np.ndarray:
     path = CACHE / f"{name}-{digest}.npy"
     if path.exists():
         return np.load(path)
-    encoder = load_encoder(name, num_threads=threads, batch_size=256)
+    encoder = load_encoder(name, n_jobs=threads, batch_size=256)
     started, done = time.perf_counter(), [0]
 
     def report(n: int) -> None:
@@ -74,7 +74,7 @@ def speed(encoders: tuple[str, ...]) -> None:
     )
     print("|---|---|---|---|---|")
     for name in encoders:
-        encoder = load_encoder(name, num_threads=2, batch_size=64, cached=False)
+        encoder = load_encoder(name, n_jobs=2, batch_size=64, cached=False)
         encoder.encode(tweets[:8])  # warm-up
         cells = []
         for texts in (tweets, french):

@@ -1,6 +1,6 @@
 """Transformers on the Sentiment140 110k subset: MiniLM fine-tuning, sentence_lr, ONNX int8 speed.
 
-Usage: .venv/bin/python bench/bench_transformer.py [--train-samples 50000] [--epochs 1]
+Usage: .venv/bin/python bench/bench_transformer.py [--train-samples 50000] [--max-epochs 1]
            [--sentence-samples 20000] [--skip-finetune] [--skip-sentence] [--out reports/bench_transformer]
 Same data and split as ``nlpops train configs/sentiment140.yaml``; nothing is logged to MLflow.
 Prints test accuracy, training samples/s, and the ONNX int8 export's batch throughput and
@@ -25,10 +25,10 @@ def finetune(splits: Any, args: argparse.Namespace) -> tuple[Any, dict[str, floa
 
     params = {
         "checkpoint": "minilm",
-        "epochs": args.epochs,
+        "max_epochs": args.max_epochs,
         "max_train_samples": args.train_samples,
         "batch_size": 32,
-        "learning_rate": args.lr,
+        "learning_rate": args.learning_rate,
         "eval_every": args.eval_every,
         "max_length": args.max_length,
         "verbose": True,
@@ -54,7 +54,7 @@ def train_speed(splits: Any, n: int) -> tuple[Any, dict[str, float]]:
     """Fine-tune MiniLM on ``n`` training texts (one epoch, no validation): samples per second."""
     from nlpops.models import build_model
 
-    params = {"checkpoint": "minilm", "epochs": 1, "max_train_samples": n, "validation_fraction": 0}
+    params = {"checkpoint": "minilm", "max_epochs": 1, "max_train_samples": n, "validation_fraction": 0}
     model = build_model("transformer", params | {"batch_size": 32, "verbose": False})
     started = time.perf_counter()
     model.fit(splits.train["text"].tolist(), splits.train["label"].tolist())
@@ -109,8 +109,8 @@ def main() -> None:
     )
     parser.add_argument("--config", default=str(ROOT / "configs" / "sentiment140.yaml"))
     parser.add_argument("--train-samples", type=int, default=50_000)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--max-epochs", type=int, default=1)
+    parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--eval-every", type=int, default=None)
     parser.add_argument("--max-length", type=int, default=None)
     parser.add_argument("--sentence-samples", type=int, default=20_000)

@@ -50,7 +50,7 @@ def main(config: str, overrides: list[str]) -> None:
     t = cfg.training
     nlp = ner.build_pipeline(t.base, patterns, t.ruler, t.context_window, t.tagger_params())
     started = time.perf_counter()
-    ner.train_ner(nlp, split.train + split.weak, t.iterations, t.dropout, t.batch_size, t.seed)
+    ner.train_ner(nlp, split.train + split.weak, t.max_epochs, t.dropout, t.batch_size, t.random_state)
     print(
         f"config {config} {overrides}: {split.manifest()}, trained in {time.perf_counter() - started:.0f} s"
     )

@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from nlpops.models.registry import MODEL_KINDS
+from nlpops.models.registry import MODEL_KINDS, check_params
 
 DATA_DIR = "{data_dir}"  # placeholder of the data folder setting in config paths
 
@@ -117,7 +117,13 @@ class PreprocessingConfig(_Strict):
 
 
 class ModelSpec(BaseModel):
-    """A model entry: its ``kind`` plus that kind's hyperparameters (any other key)."""
+    """A model entry: its ``kind`` plus that kind's hyperparameters (any other key).
+
+    The hyperparameters are checked against the kind's signature when the config is read (the
+    members of a ``soft_vote`` too), so a typo fails before any data is loaded; checking imports
+    the kind's module (torch for the deep kinds), and a kind whose library is missing is left to
+    fail when it is built.
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -129,6 +135,16 @@ class ModelSpec(BaseModel):
         if kind not in MODEL_KINDS:
             raise ValueError(f"unknown model kind {kind!r}; known: {', '.join(sorted(MODEL_KINDS))}")
         return kind
+
+    @model_validator(mode="after")
+    def _known_params(self) -> ModelSpec:
+        try:
+            check_params(self.kind, self.params)
+        except ImportError:  # the kind's library is not installed: building the model says which
+            return self
+        except (KeyError, TypeError) as exc:  # as ValueError, pydantic names the file and the model
+            raise ValueError(exc.args[0]) from None
+        return self
 
     @property
     def params(self) -> dict[str, Any]:

@@ -127,7 +127,7 @@ def get_settings() -> Settings:
 
 
 def resolve_threads(n: int | None) -> int | None:
-    """A model's ``num_threads``, or ``Settings.num_threads`` when it is None (0: the library's choice)."""
+    """A model's ``n_jobs``, or ``Settings.num_threads`` when it is None (0: the library's choice)."""
     if n is not None:
         return n
     return get_settings().num_threads or None

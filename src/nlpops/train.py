@@ -15,7 +15,7 @@ import pandas as pd
 
 from nlpops.config import ConfigError, ModelSpec, RunConfig
 from nlpops.models.base import TextClassifier
-from nlpops.models.registry import build_model, model_class
+from nlpops.models.registry import build_model, param_names
 
 Notify = Callable[[str], None]
 
@@ -58,7 +58,8 @@ class RunResult:
 
 def accepts_param(kind: str, param: str) -> bool:
     """Whether models of ``kind`` take hyperparameter ``param`` (e.g. a preprocessing ``recipe``)."""
-    return param in model_class(kind)().get_params(deep=False)
+    names = param_names(kind)
+    return names is None or param in names
 
 
 def plan_runs(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nlpops.config import CategoricalSpace, ConfigError, FloatSpace, IntSpace, ModelSpec, RunConfig
+from nlpops.models.registry import check_params
 from nlpops.train import (
     PlannedRun,
     RunResult,
@@ -210,8 +211,8 @@ def _check_model(cfg: RunConfig, model: str) -> None:
     if not cfg.search.get(model):
         raise ConfigError(f"no search space for {model!r}: add search.{model} to the config")
     # A typo in a hyperparameter name fails here, before any data is loaded.
-    planned = planned_with(cfg, model, {k: _first_value(d) for k, d in cfg.search[model].items()})
-    build_planned(planned, cfg.preprocessing.lang)
+    spec = cfg.models[model]
+    check_params(spec.kind, spec.params | {k: _first_value(d) for k, d in cfg.search[model].items()})
 
 
 def _check_some_complete(study: Any) -> None:

@@ -23,7 +23,7 @@ CALM = ["Merci pour ce service", "Il faudrait simplifier les démarches", "Je pr
 
 @pytest.fixture(scope="module")
 def e5_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    model = build_model("sentence_lr", {"checkpoint": "e5-small-multilingual", "C": 10.0, "num_threads": 2})
+    model = build_model("sentence_lr", {"checkpoint": "e5-small-multilingual", "C": 10.0, "n_jobs": 2})
     model.fit(OUTRAGE * 3 + CALM * 3, ["dissident"] * 9 + ["non dissident"] * 9)
     return model.save(tmp_path_factory.mktemp("models") / "e5")
 

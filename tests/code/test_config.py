@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from nlpops.config import ConfigError, apply_overrides, load_config, parse_overrides
+from nlpops.models.registry import MODEL_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = """
@@ -22,7 +23,10 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["sentiment140", "airline", "demo"])
+@pytest.mark.parametrize(
+    "name",
+    ["sentiment140", "airline", "demo", "dissidentia", "sentiment140_deep", "sentiment140_transformer"],
+)
 def test_shipped_configs_validate(name: str) -> None:
     cfg = load_config(ROOT / "configs" / f"{name}.yaml")
     assert cfg.models and cfg.registered_model
@@ -61,6 +65,44 @@ def test_bad_configs_name_file_and_key(tmp_path: Path, text: str, needle: str) -
         load_config(path)
     assert str(path) in str(err.value)
     assert needle in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("model", "needle"),
+    [
+        ("{kind: fasttext, lr: 0.1}", "['lr'] (did you mean 'learning_rate' for 'lr'?)"),
+        (
+            "{kind: bilstm, seed: 1, max_epoch: 3}",
+            "did you mean 'max_epochs' for 'max_epoch', 'random_state' for 'seed'",
+        ),
+        ("{kind: tfidf_lr, bogus: 1}", "['bogus']; valid: ['C', "),
+        (
+            "{kind: soft_vote, members: [{kind: tfidf_lr}, {kind: fasttext, epoch: 3}]}",
+            "members[1]: model kind 'fasttext'",
+        ),
+        ("{kind: soft_vote, members: [{kind: tfidf_lrr}]}", "members[0]: unknown model kind 'tfidf_lrr'"),
+    ],
+)
+def test_unknown_model_parameters_fail_when_the_config_is_read(
+    tmp_path: Path, model: str, needle: str
+) -> None:
+    path = write(tmp_path, GOOD.replace("{kind: tfidf_lr, C: 2.0}", model))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert f"{path}: models.lr: " in str(err.value) and needle in str(err.value)
+
+
+def test_set_of_a_parameter_the_kind_lacks_fails_when_the_config_is_read(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"models\.lr: .*\['random_state'\]"):
+        load_config(write(tmp_path, GOOD), ["models.lr.random_state=3"])
+
+
+def test_a_kind_whose_library_is_missing_is_left_to_fail_when_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(MODEL_KINDS, "ghost", "nlpops.no_such_module:Ghost")
+    cfg = load_config(write(tmp_path, GOOD.replace("{kind: tfidf_lr, C: 2.0}", "{kind: ghost, depth: 3}")))
+    assert cfg.models["lr"].params == {"depth": 3}
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -33,9 +33,9 @@ FAST: dict[str, Any] = {
     "num_filters": 8,
     "batch_size": 16,
     "max_epochs": 15,
-    "lr": 0.02,
+    "learning_rate": 0.02,
     "validation_fraction": 0.0,
-    "num_threads": 1,
+    "n_jobs": 1,
     "verbose": False,
 }
 WORDS = {
@@ -138,7 +138,7 @@ def test_same_seed_same_probabilities_other_seed_differs() -> None:
     first, second = fitted("bilstm", **params), fitted("bilstm", **params)
     np.testing.assert_array_equal(first.predict_proba(texts), second.predict_proba(texts))
     assert first.history_[-1]["val_loss"] == second.history_[-1]["val_loss"]
-    other = fitted("bilstm", **params, seed=1)
+    other = fitted("bilstm", **params, random_state=1)
     assert not np.array_equal(other.predict_proba(texts), first.predict_proba(texts))
 
 

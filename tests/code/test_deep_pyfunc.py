@@ -28,9 +28,9 @@ PARAMS = {
     "hidden_size": 16,
     "batch_size": 16,
     "max_epochs": 4,
-    "lr": 0.02,
+    "learning_rate": 0.02,
     "validation_fraction": 0.25,
-    "num_threads": 1,
+    "n_jobs": 1,
     "verbose": False,
 }
 # Runs in a new interpreter: only the MLflow URI links it to the test's process.

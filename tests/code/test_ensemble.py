@@ -60,8 +60,8 @@ def test_a_transformer_member_survives_save_and_load(tmp_path: Path) -> None:
     from hf_support import tiny_checkpoint
 
     ckpt = tiny_checkpoint(tmp_path, "bert")
-    transformer = {"kind": "transformer", "checkpoint": str(ckpt), "epochs": 1, "validation_fraction": 0}
-    vote = build_model("soft_vote", {"members": [MEMBERS[0], {**transformer, "num_threads": 1}]})
+    transformer = {"kind": "transformer", "checkpoint": str(ckpt), "max_epochs": 1, "validation_fraction": 0}
+    vote = build_model("soft_vote", {"members": [MEMBERS[0], {**transformer, "n_jobs": 1}]})
     vote.fit(TEXTS, LABELS).set_threshold(0.4, "dissident")
     folder = vote.save(tmp_path / "vote")
     assert (folder / "member_1" / "hf").is_dir()

@@ -1,7 +1,8 @@
 """The estimator contract, for every registered model kind (as scikit-learn's
 ``parametrize_with_checks`` does for its own): fit returns self, predict and predict_proba have the
 right shapes, an unfitted clone keeps the parameters, save/load gives the same probabilities, and an
-unknown parameter is refused by name. A kind added to the registry without a row here fails."""
+unknown parameter is refused by name; shared hyperparameters carry the naming table's names
+(``nlpops.models.names``). A kind added to the registry without a row here fails."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ import pytest
 from sklearn.base import clone
 
 from nlpops.models.base import load_model_dir
-from nlpops.models.registry import MODEL_KINDS, build_model
+from nlpops.models.names import RENAMED
+from nlpops.models.registry import MODEL_KINDS, build_model, param_names
 
 TEXTS = [f"{w} {t}" for w in ("love", "great", "happy", "good") for t in ("day", "crew", "seat", "food")]
 TEXTS += [f"{w} {t}" for w in ("hate", "awful", "sad", "bad") for t in ("day", "crew", "seat", "food")]
 LABELS = ["positive"] * 16 + ["negative"] * 16
 DEEP = {
     "recipe": "minimal", "min_count": 1, "embedding_dim": 8, "hidden_size": 8, "num_filters": 4,
-    "batch_size": 16, "max_epochs": 2, "validation_fraction": 0.0, "num_threads": 1, "verbose": False,
+    "batch_size": 16, "max_epochs": 2, "validation_fraction": 0.0, "n_jobs": 1, "verbose": False,
 }  # fmt: skip
 
 
@@ -31,13 +33,13 @@ def small_params(kind: str, tmp_path: Path) -> dict[str, Any]:
         from hf_support import tiny_checkpoint
 
         ckpt = tiny_checkpoint(tmp_path, "bert")
-        return {"checkpoint": ckpt, "epochs": 1, "validation_fraction": 0, "num_threads": 1}
+        return {"checkpoint": ckpt, "max_epochs": 1, "validation_fraction": 0, "n_jobs": 1}
     return {
         "vader": {},
         "tfidf_lr": {},
         "tfidf_nb": {},
         "tfidf_xgb": {"n_estimators": 10, "min_df": 1, "min_child_samples": 3},
-        "fasttext": {"epoch": 20, "lr": 0.1, "thread": 1},
+        "fasttext": {"max_epochs": 20, "learning_rate": 0.1, "n_jobs": 1},
         "embed_bag": DEEP,
         "bilstm": DEEP,
         "cnn": DEEP,
@@ -65,3 +67,13 @@ def test_the_estimator_contract(kind: str, tmp_path: Path) -> None:
     assert np.allclose(np.asarray(again.predict_proba(TEXTS[:5])), proba, atol=1e-6)
     with pytest.raises(TypeError, match="no_such_param"):
         build_model(kind, {**params, "no_such_param": 1})
+
+
+@pytest.mark.parametrize("kind", sorted(MODEL_KINDS))
+def test_hyperparameters_use_the_naming_table(kind: str) -> None:
+    names = set(param_names(kind) or [])
+    assert not names & set(RENAMED), f"{kind} uses old names {sorted(names & set(RENAMED))}"
+    for old, new in RENAMED.items():  # an old name is refused, with the table's name as the hint
+        if new in names:
+            with pytest.raises(TypeError, match=rf"\['{old}'\] \(did you mean '{new}' for '{old}'\?\)"):
+                build_model(kind, {old: 1})

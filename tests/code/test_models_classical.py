@@ -21,7 +21,7 @@ FAST: dict[str, dict[str, Any]] = {
     "tfidf_lr": {},
     "tfidf_nb": {},
     "tfidf_xgb": {"n_estimators": 30, "min_df": 1, "min_child_samples": 3},
-    "fasttext": {"epoch": 50, "lr": 0.1, "thread": 1},
+    "fasttext": {"max_epochs": 50, "learning_rate": 0.1, "n_jobs": 1},
 }
 WORDS = {
     "positive": ["love", "great", "wonderful", "awesome", "happy", "excellent"],
@@ -214,7 +214,7 @@ def test_fasttext_one_thread_fits_are_finite_and_identical() -> None:
     params = {**FAST["fasttext"], "dim": 16, "word_ngrams": 1}
     data = make_data(("negative", "positive"))
     first, second = (build_model("fasttext", params).fit(*data) for _ in range(2))
-    assert first.lr_used_ == second.lr_used_ == 0.1  # no retry was needed
+    assert first.learning_rate_used_ == second.learning_rate_used_ == 0.1  # no retry was needed
     texts = ["so wonderful", "the worst day", "i think it is sad"]
     np.testing.assert_array_equal(first.predict_proba(texts), second.predict_proba(texts))
     assert first.predict(texts).tolist() == ["positive", "negative", "negative"]
@@ -233,11 +233,11 @@ def test_fasttext_retries_a_diverged_run_at_half_the_rate(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(fasttext, "train_supervised", diverge_twice)
     model = build_model("fasttext", FAST["fasttext"]).fit(*make_data(("negative", "positive")))
-    assert rates == [0.1, 0.05, 0.025] and model.lr_used_ == 0.025
+    assert rates == [0.1, 0.05, 0.025] and model.learning_rate_used_ == 0.025
 
     def always_diverge(**kwargs: object) -> object:
         raise RuntimeError("Encountered NaN.")
 
     monkeypatch.setattr(fasttext, "train_supervised", always_diverge)
-    with pytest.raises(RuntimeError, match=r"Encountered NaN.*lower lr \(last tried 0.025\)"):
+    with pytest.raises(RuntimeError, match=r"Encountered NaN.*lower learning_rate \(last tried 0.025\)"):
         build_model("fasttext", FAST["fasttext"]).fit(*make_data(("negative", "positive")))

@@ -31,7 +31,7 @@ data:
   skill_lists: ["{tmp_path / "languages.csv"}", "{tmp_path / "databases.csv"}"]
 split: {{seed: 1, test_size: 0.34}}
 cv: {{folds: 3, seed: 1}}
-training: {{base: blank_en, ruler: before, iterations: 3}}
+training: {{base: blank_en, ruler: before, max_epochs: 3}}
 """)
     return cfg
 
@@ -75,8 +75,8 @@ def test_train_the_transformer_tagger_and_use_the_champion(
 ) -> None:
     from hf_support import tiny_checkpoint
 
-    tagger = {"model": "transformer", "transformer.checkpoint": tiny_checkpoint(tmp_path), "seed": 1}
-    tagger |= {"transformer.epochs": 40, "transformer.learning_rate": 0.003, "transformer.max_length": 32}
+    tagger = {"model": "transformer", "transformer.checkpoint": tiny_checkpoint(tmp_path), "random_state": 1}
+    tagger |= {"transformer.max_epochs": 40, "transformer.learning_rate": 0.003, "transformer.max_length": 32}
     tagger |= {"transformer.stride": 8}
     sets = [arg for k, v in tagger.items() for arg in ("--set", f"training.{k}={v}")]
     scores = train_and_evaluate(tiny_config, tmp_path / "ann.jsonl", *sets)

@@ -60,7 +60,7 @@ def test_cross_validate_trains_one_pipeline_per_fold() -> None:
     from nlpops.skills.config import SkillsConfig
 
     cfg = SkillsConfig.model_validate(
-        {"cv": {"folds": 3, "seed": 1}, "training": {"base": "blank_en", "iterations": 2}}
+        {"cv": {"folds": 3, "seed": 1}, "training": {"base": "blank_en", "max_epochs": 2}}
     )
     data = [Record(r["text"], tuple(tuple(s) for s in r["label"])) for r in tiny_records()]
     patterns = [{"label": "PROG_LANG", "pattern": [{"LOWER": "python"}], "id": "Python"}]

@@ -32,7 +32,7 @@ def test_training_on_a_few_docs_beats_the_untrained_model() -> None:
     nlp = build_pipeline("blank_en", [], ruler="none")
     nlp.initialize()
     before = evaluate_records(nlp, records)["ner"]["micro_f1"]
-    losses = train_ner(nlp, records, iterations=12, dropout=0.1, batch_size=2, seed=1)
+    losses = train_ner(nlp, records, max_epochs=12, dropout=0.1, batch_size=2, random_state=1)
     after = evaluate_records(nlp, records)["ner"]["micro_f1"]
     assert losses[-1] < losses[0]
     assert after > before + 0.5, (before, after)

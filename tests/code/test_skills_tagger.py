@@ -34,8 +34,8 @@ def tokenizer(checkpoint: str) -> object:
 
 
 def _params(checkpoint: str, **over: object) -> dict:
-    base = {"checkpoint": checkpoint, "epochs": 40, "learning_rate": 3e-3, "batch_size": 4}
-    return base | {"max_length": 32, "stride": 8, "num_threads": 1, "seed": 1} | over
+    base = {"checkpoint": checkpoint, "max_epochs": 40, "learning_rate": 3e-3, "batch_size": 4}
+    return base | {"max_length": 32, "stride": 8, "n_jobs": 1, "random_state": 1} | over
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_fine_tuning_lowers_the_loss_and_beats_the_untrained_tagger(
     checkpoint: str, fitted: SkillsTagger
 ) -> None:
     gold = [set(r.spans) for r in RECORDS]
-    untrained = SkillsTagger(**_params(checkpoint, epochs=1, learning_rate=1e-9)).fit(RECORDS)
+    untrained = SkillsTagger(**_params(checkpoint, max_epochs=1, learning_rate=1e-9)).fit(RECORDS)
     before = score_spans(gold, untrained.predict_spans([r.text for r in RECORDS]))["micro_f1"]
     after = score_spans(gold, fitted.predict_spans([r.text for r in RECORDS]))["micro_f1"]
     assert fitted.history_[-1] < fitted.history_[0] / 3
@@ -103,7 +103,7 @@ def test_pipeline_with_the_transformer_as_ner(checkpoint: str, tmp_path: Path) -
 
     patterns = [{"label": "PROG_LANG", "pattern": [{"LOWER": "python"}], "id": "Python"}]
     nlp = build_pipeline("blank_fr", patterns, "before", transformer=_params(checkpoint))
-    losses = train_ner(nlp, RECORDS, iterations=1)  # the tagger's own epochs apply
+    losses = train_ner(nlp, RECORDS, max_epochs=1)  # the tagger's own epochs apply
     assert len(losses) == 40 and losses[-1] < losses[0]
     scores = evaluate_records(nlp, RECORDS)
     assert set(scores) == {"ruler", "ner", "both", "ner_first"} and scores["ner"]["micro_f1"] > 0.5
@@ -126,9 +126,9 @@ def test_config_chooses_the_model_and_names_a_wrong_one(tmp_path: Path) -> None:
     from nlpops.skills.config import load_skills_config
 
     path = tmp_path / "skills.yaml"
-    path.write_text("training:\n  model: transformer\n  transformer: {epochs: 3, max_length: 64}\n")
+    path.write_text("training:\n  model: transformer\n  transformer: {max_epochs: 3, max_length: 64}\n")
     cfg = load_skills_config(path)
-    assert cfg.training.model == "transformer" and cfg.training.transformer.epochs == 3
+    assert cfg.training.model == "transformer" and cfg.training.transformer.max_epochs == 3
     assert cfg.training.transformer.checkpoint == "minilm"
     with pytest.raises(
         ValueError, match=r"skills.yaml: training.model: Input should be 'spacy' or 'transformer'"
@@ -138,3 +138,13 @@ def test_config_chooses_the_model_and_names_a_wrong_one(tmp_path: Path) -> None:
         load_skills_config(path, ["training.transformer.max_length=4"])
     with pytest.raises(ValueError, match=r"training.transformer: .*stride \(32\) must be at most half"):
         load_skills_config(path, ["training.transformer.max_length=48"])
+
+
+def test_tagger_parameters_use_the_naming_table() -> None:
+    from nlpops.models.names import RENAMED
+    from nlpops.skills.components import TransformerSkills
+
+    assert not set(SkillsTagger().get_params()) & set(RENAMED)
+    # a pipeline saved before the rename carries the old names in its component config
+    old = TransformerSkills({"epochs": 3, "seed": 1, "num_threads": 1, "learning_rate": 1e-3})
+    assert old.params == {"max_epochs": 3, "random_state": 1, "n_jobs": 1, "learning_rate": 1e-3}

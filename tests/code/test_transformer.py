@@ -37,14 +37,14 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> str:
 def fitted(tiny_bert: str) -> object:
     params = {
         "checkpoint": tiny_bert,
-        "epochs": 6,
+        "max_epochs": 6,
         "learning_rate": 3e-3,
         "batch_size": 8,
         "validation_fraction": 0.25,
         "patience": 10,
-        "seed": 1,
+        "random_state": 1,
         "warmup_ratio": 0.0,
-        "num_threads": 1,
+        "n_jobs": 1,
     }
     return build_model("transformer", params).fit(TEXTS, LABELS)
 
@@ -59,7 +59,13 @@ def _log_loss(model: object, texts: list[str], labels: list[str]) -> float:
 def test_fine_tuning_lowers_the_loss(tiny_bert: str, fitted: object) -> None:
     untrained = build_model(
         "transformer",
-        {"checkpoint": tiny_bert, "epochs": 1, "learning_rate": 1e-12, "validation_fraction": 0, "seed": 1},
+        {
+            "checkpoint": tiny_bert,
+            "max_epochs": 1,
+            "learning_rate": 1e-12,
+            "validation_fraction": 0,
+            "random_state": 1,
+        },
     )
     untrained.fit(TEXTS, LABELS)
     assert _log_loss(fitted, TEXTS, LABELS) < _log_loss(untrained, TEXTS, LABELS) - 0.05
@@ -120,7 +126,7 @@ def test_distilbert_architecture_and_frozen_layers(tmp_path: Path) -> None:
         "transformer",
         {
             "checkpoint": ckpt,
-            "epochs": 1,
+            "max_epochs": 1,
             "freeze_embeddings": True,
             "freeze_layers": 1,
             "validation_fraction": 0,
@@ -191,7 +197,7 @@ def test_real_minilm_loads_offline_and_predicts(tmp_path: Path) -> None:
         "transformer",
         {
             "checkpoint": "minilm",
-            "epochs": 1,
+            "max_epochs": 1,
             "max_train_samples": 16,
             "validation_fraction": 0,
             "batch_size": 8,

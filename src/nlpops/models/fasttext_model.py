@@ -83,7 +83,7 @@ def _train(fasttext: Any, attempts: int = 3, **kwargs: Any) -> tuple[Any, float]
                 return fasttext.train_supervised(verbose=0, lr=lr, **kwargs), lr
         except RuntimeError as err:
             if "NaN" not in str(err) or attempt == attempts - 1:
-                hint = f": lower lr (last tried {lr})" if "NaN" in str(err) else ""
+                hint = f": lower learning_rate (last tried {lr})" if "NaN" in str(err) else ""
                 raise RuntimeError(f"fastText training failed ({err}){hint}") from err
             log.warning("fastText diverged (NaN) at lr=%s; retrying at lr=%s", lr, lr / 2)
             lr /= 2
@@ -96,14 +96,15 @@ class FastTextClassifier(TextClassifier):
     Args:
         recipe (str | list[Any]): ``nlpops.text`` preprocessing recipe.
         lang (str): language code for the recipe.
-        epoch (int): passes over the data.
-        lr (float): learning rate (halved on a diverged run: ``lr_used_`` says what trained the model).
+        max_epochs (int): passes over the data (fastText's ``epoch``; it always runs them all).
+        learning_rate (float): fastText's ``lr`` (halved on a diverged run: ``learning_rate_used_``
+            says what trained the model).
         word_ngrams (int): longest word n-gram (hashed into ``bucket`` rows).
         dim (int): embedding size.
         bucket (int): hash buckets for n-grams; bounds the model size.
         min_count (int): minimum word count to enter the vocabulary.
-        thread (int): training threads (one is bit-for-bit reproducible, more are not).
-        seed (int): random seed.
+        n_jobs (int): training threads, fastText's ``thread`` (one is bit-for-bit reproducible, more are not).
+        random_state (int): seed of the shuffle and of fastText's ``seed``.
         quantize (bool): quantize after training (a much smaller ``.ftz``; slightly less accurate).
     """
 
@@ -111,26 +112,26 @@ class FastTextClassifier(TextClassifier):
         self,
         recipe: str | list[Any] = "minimal",
         lang: str = "en",
-        epoch: int = 5,
-        lr: float = 0.1,
+        max_epochs: int = 5,
+        learning_rate: float = 0.1,
         word_ngrams: int = 2,
         dim: int = 50,
         bucket: int = 200_000,
         min_count: int = 1,
-        thread: int = 2,
-        seed: int = 0,
+        n_jobs: int = 2,
+        random_state: int = 0,
         quantize: bool = False,
     ) -> None:
         self.recipe = recipe
         self.lang = lang
-        self.epoch = epoch
-        self.lr = lr
+        self.max_epochs = max_epochs
+        self.learning_rate = learning_rate
         self.word_ngrams = word_ngrams
         self.dim = dim
         self.bucket = bucket
         self.min_count = min_count
-        self.thread = thread
-        self.seed = seed
+        self.n_jobs = n_jobs
+        self.random_state = random_state
         self.quantize = quantize
 
     def _lines(self, texts: list[str]) -> list[str]:
@@ -146,19 +147,19 @@ class FastTextClassifier(TextClassifier):
             lines = [f"{LABEL}{label} {line}\n" for label, line in zip(y, self._lines(texts), strict=True)]
             # fastText's SGD reads the file in order (each thread a slice): a file sorted by label, as
             # head+tail samples are, leaves the model biased towards the last label. Shuffle (seeded).
-            order = np.random.default_rng(self.seed).permutation(len(lines))
+            order = np.random.default_rng(self.random_state).permutation(len(lines))
             train_file.write_text("".join(lines[i] for i in order), encoding="utf-8")
-            self.model_, self.lr_used_ = _train(
+            self.model_, self.learning_rate_used_ = _train(
                 fasttext,
                 input=str(train_file),
-                epoch=self.epoch,
-                lr=self.lr,
+                epoch=self.max_epochs,
+                lr=self.learning_rate,
                 wordNgrams=self.word_ngrams,
                 dim=self.dim,
                 bucket=self.bucket,
                 minCount=self.min_count,
-                thread=self.thread,
-                seed=self.seed,
+                thread=self.n_jobs,
+                seed=self.random_state,
             )
         if self.quantize:
             with zeroed_allocations():
@@ -186,17 +187,18 @@ class FastTextClassifier(TextClassifier):
             "params": self.get_params(deep=False),
             "classes": [str(c) for c in self.classes_],
             "class_prior": self.class_prior_.tolist(),
-            "lr_used": getattr(self, "lr_used_", self.lr),
+            "learning_rate_used": getattr(self, "learning_rate_used_", self.learning_rate),
         }
         (folder / STATE_JSON).write_text(json.dumps(state, indent=2))
 
     @classmethod
     def _load_state(cls, folder: Path) -> FastTextClassifier:
         state = json.loads((folder / STATE_JSON).read_text())
-        model = cls(**state["params"])
+        model = cls.from_saved_params(state["params"])
         model.classes_ = np.asarray(state["classes"])
         model.class_prior_ = np.asarray(state["class_prior"], dtype=float)
-        model.lr_used_ = float(state.get("lr_used", model.lr))
+        used = state.get("learning_rate_used", state.get("lr_used"))  # "lr_used": saved before the rename
+        model.learning_rate_used_ = float(model.learning_rate if used is None else used)
         model.preprocessor_ = joblib.load(folder / PREPROCESSOR_FILE)
         model.model_ = _read_ft(folder / model._model_file)
         return model
@@ -213,6 +215,8 @@ class FastTextClassifier(TextClassifier):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         blob = state.pop("_model_bytes", None)
+        if "lr_used_" in state:  # pickled before the naming table
+            state["learning_rate_used_"] = state.pop("lr_used_")
         super().__setstate__(state)
         if blob is not None:
             with tempfile.TemporaryDirectory() as tmp:

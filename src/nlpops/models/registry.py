@@ -6,11 +6,14 @@ transformers or fastText unless a config asks for them.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from nlpops.models.base import TextClassifier
+from nlpops.models.names import RENAMED
 
 # kind -> "module:Class"; modules are imported only when the kind is built.
 MODEL_KINDS: dict[str, str | Callable[..., TextClassifier]] = {
@@ -46,17 +49,66 @@ def model_class(kind: str) -> Callable[..., TextClassifier]:
     return getattr(importlib.import_module(module_name), attr)
 
 
+def param_names(kind: str) -> list[str] | None:
+    """The hyperparameters ``kind`` accepts (read off its signature), sorted; None when it takes ``**kwargs``.
+
+    Raises:
+        KeyError: the kind is unknown.
+    """
+    cls = model_class(kind)
+    get_names = getattr(cls, "_get_param_names", None)  # scikit-learn's reading of __init__
+    if get_names is not None:
+        return sorted(get_names())
+    signature = inspect.signature(cls)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+        return None
+    return sorted(signature.parameters)
+
+
+def check_params(kind: str, params: dict[str, Any]) -> None:
+    """Refuse a parameter ``kind`` does not take, and those of nested ``members`` (soft voting).
+
+    The message names the bad parameter, suggests the close one (``lr`` → ``learning_rate``, from
+    the naming table or by spelling) and lists the valid ones.
+
+    Raises:
+        KeyError: the kind (or a member's kind) is unknown.
+        TypeError: an unknown parameter.
+    """
+    valid = param_names(kind)
+    unknown = [] if valid is None else sorted(set(params) - set(valid))
+    if unknown:
+        hints = [f"{near!r} for {bad!r}" for bad, near in _nearest(unknown, valid) if near]
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        raise TypeError(f"model kind {kind!r} has no parameter(s) {unknown}{hint}; valid: {valid}")
+    members = params.get("members")
+    if isinstance(members, list):
+        for i, member in enumerate(members):
+            if not isinstance(member, dict) or "kind" not in member:
+                continue  # the ensemble says what a member must be when it is built
+            try:
+                check_params(member["kind"], {k: v for k, v in member.items() if k != "kind"})
+            except (KeyError, TypeError) as exc:
+                raise type(exc)(f"members[{i}]: {exc.args[0]}") from None
+
+
+def _nearest(names: list[str], valid: list[str] | None) -> list[tuple[str, str | None]]:
+    """Each name with the one it probably meant: the naming table's, else the closest spelling."""
+    out = []
+    for name in names:
+        renamed = RENAMED.get(name)
+        close = difflib.get_close_matches(name, valid or [], n=1, cutoff=0.75)
+        out.append((name, renamed if renamed in (valid or []) else next(iter(close), None)))
+    return out
+
+
 def build_model(kind: str, params: dict[str, Any] | None = None) -> TextClassifier:
     """Build an unfitted model of ``kind`` with hyperparameters ``params``.
 
     Raises:
         KeyError: the kind is unknown.
-        TypeError: a parameter is not one the kind accepts (named in the message).
+        TypeError: a parameter is not one the kind accepts (named in the message, see :func:`check_params`).
     """
-    cls = model_class(kind)
     params = dict(params or {})
-    valid = cls().get_params(deep=False) if hasattr(cls, "get_params") else {}
-    unknown = sorted(set(params) - set(valid))
-    if unknown:
-        raise TypeError(f"model kind {kind!r} has no parameter(s) {unknown}; valid: {sorted(valid)}")
-    return cls(**params)
+    check_params(kind, params)
+    return model_class(kind)(**params)

@@ -15,6 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
+from nlpops.models.names import current_params
 from nlpops.skills.patterns import is_ambiguous
 
 # Tokens that may separate the items of a skills list ("Python, R et Go", "Java/Go").
@@ -89,14 +90,18 @@ class TransformerSkills:
     not on token boundaries are widened to the tokens they touch."""
 
     def __init__(self, params: dict[str, Any]) -> None:
-        self.params = params
+        from nlpops.skills.tagger import SkillsTagger
+
+        self.params = current_params(
+            params, SkillsTagger._get_param_names()
+        )  # a pipeline saved with old names
         self.tagger: Any = None
 
-    def fit(self, records: list[Any], on_epoch: Any = None) -> list[float]:
+    def fit(self, records: list[Any], epoch_callback: Any = None) -> list[float]:
         """Fine-tune a new tagger on annotated records; returns each epoch's loss."""
         from nlpops.skills.tagger import SkillsTagger
 
-        self.tagger = SkillsTagger(**self.params).fit(records, on_epoch)
+        self.tagger = SkillsTagger(**self.params).fit(records, epoch_callback)
         return list(self.tagger.history_)
 
     def _fitted(self) -> Any:

@@ -73,7 +73,7 @@ class SkillsTransformer(_Strict):
     checkpoint: str = Field("minilm", description="minilm (offline), a local folder, or a hub id.")
     max_length: int = Field(128, ge=16, le=512, description="Word pieces per window.")
     stride: int = Field(32, ge=0, description="Pieces shared by consecutive windows.")
-    epochs: int = Field(10, ge=1)
+    max_epochs: int = Field(10, ge=1)
     learning_rate: float = Field(1e-4, gt=0)
     batch_size: int = Field(8, ge=1)
 
@@ -93,22 +93,17 @@ class SkillsTraining(_Strict):
     transformer: SkillsTransformer = Field(default_factory=SkillsTransformer)
     base: Literal["blank_en", "blank_fr", "fr_core_news_md"] = "blank_fr"
     ruler: Literal["before", "after", "none"] = "before"
-    iterations: int = Field(30, ge=1)
+    max_epochs: int = Field(30, ge=1, description="Passes of spaCy's NER over the training texts.")
     dropout: float = Field(0.2, ge=0, lt=1)
     batch_size: int = Field(4, ge=1)
-    seed: int = 0
+    random_state: int = 0
     context_window: int = Field(8, ge=1, description="Tokens around an ambiguous name searched for cues.")
-
-    @property
-    def epochs(self) -> int:
-        """The passes over the training texts: the transformer's epochs, or spaCy's iterations."""
-        return self.transformer.epochs if self.model == "transformer" else self.iterations
 
     def tagger_params(self) -> dict[str, Any] | None:
         """The transformer tagger's parameters (seeded like the rest), or None for spaCy's NER."""
         if self.model != "transformer":
             return None
-        return self.transformer.model_dump() | {"seed": self.seed}
+        return self.transformer.model_dump() | {"random_state": self.random_state}
 
 
 class SkillsConfig(_Strict):

@@ -107,7 +107,7 @@ def cross_validate(
                 on_fold(kind, k, len(folds))
             ruler = "none" if t.ruler == "none" else "before"  # the modes set the order, not the build
             nlp = ner.build_pipeline(t.base, patterns, ruler, t.context_window, tagger)
-            ner.train_ner(nlp, train + (weak or []), t.iterations, t.dropout, t.batch_size, t.seed)
+            ner.train_ner(nlp, train + (weak or []), t.max_epochs, t.dropout, t.batch_size, t.random_state)
             for mode, scores in ner.evaluate_records(nlp, test).items():
                 row = "ruler" if mode == "ruler" else f"{kind}:{mode}"
                 if mode == "ruler" and kind != cfg.cv_models[0]:

@@ -31,7 +31,7 @@ STEPS: dict[Mode, tuple[str, ...]] = {
     "both": ("entity_ruler", "ner", "skills_context"),
     "ner_first": ("ner", "entity_ruler", "skills_context"),
 }
-OnEpoch = Callable[[int, float], None]
+EpochCallback = Callable[[int, float], None]
 
 
 def blank_base(base: str) -> Language:
@@ -121,39 +121,39 @@ def examples_for(nlp: Language, records: list[Record]) -> list[Example]:
 def train_ner(
     nlp: Language,
     records: list[Record],
-    iterations: int,
+    max_epochs: int,
     dropout: float = 0.2,
     batch_size: int = 4,
-    seed: int = 0,
-    on_epoch: OnEpoch | None = None,
+    random_state: int = 0,
+    epoch_callback: EpochCallback | None = None,
 ) -> list[float]:
     """Train the pipeline's NER on ``records`` (the rules are off during training).
 
-    A ``skills_transformer`` NER fine-tunes with its own parameters (epochs, batch, seed); the
-    arguments here drive spaCy's NER.
+    A ``skills_transformer`` NER fine-tunes with its own parameters (max_epochs, batch_size,
+    random_state); the arguments here drive spaCy's NER.
 
     Returns:
         The NER loss of each epoch.
     """
     fit = getattr(nlp.get_pipe("ner"), "fit", None)
     if fit is not None:
-        return list(fit(records, on_epoch))
-    fix_random_seed(seed)
-    rng = random.Random(seed)
+        return list(fit(records, epoch_callback))
+    fix_random_seed(random_state)
+    rng = random.Random(random_state)
     examples = examples_for(nlp, records)
     if not examples:
         raise ValueError("no training examples")
     history = []
     with nlp.select_pipes(enable=["ner"]):
         optimizer = nlp.initialize(lambda: examples)
-        for epoch in range(iterations):
+        for epoch in range(max_epochs):
             rng.shuffle(examples)
             losses: dict[str, float] = {}
             for batch in minibatch(examples, size=batch_size):
                 nlp.update(batch, drop=dropout, sgd=optimizer, losses=losses)
             history.append(float(losses.get("ner", 0.0)))
-            if on_epoch:
-                on_epoch(epoch + 1, history[-1])
+            if epoch_callback:
+                epoch_callback(epoch + 1, history[-1])
     return history
 
 

@@ -51,10 +51,10 @@ def _params(cfg: SkillsConfig, split: SkillsSplit, n_patterns: int) -> dict[str,
             "model": t.model,
             "base": t.base,
             "ruler": t.ruler,
-            "iterations": t.iterations,
+            "max_epochs": t.max_epochs,
             "dropout": t.dropout,
             "batch_size": t.batch_size,
-            "seed": t.seed,
+            "random_state": t.random_state,
             "split_seed": cfg.split.seed,
             "test_size": cfg.split.test_size,
             "weak_extra": cfg.data.weak_extra,
@@ -96,7 +96,7 @@ def choose(cfg: SkillsConfig, cv: CVResult | None) -> tuple[str, str | None]:
 
 def train_skills(
     cfg: SkillsConfig,
-    on_epoch: Callable[[int, float], None] | None = None,
+    epoch_callback: Callable[[int, float], None] | None = None,
     on_fold: Callable[[str, int, int], None] | None = None,
 ) -> SkillsRun:
     """Cross-validate on every distinct text, train the chosen combination on the training split, score
@@ -134,7 +134,13 @@ def train_skills(
             mlflow.log_artifact(str(Path(tmp) / "cv.json"), artifact_path="evaluation")
         started = time.perf_counter()
         history = ner.train_ner(
-            nlp, split.train + split.weak, t.iterations, t.dropout, t.batch_size, t.seed, on_epoch
+            nlp,
+            split.train + split.weak,
+            t.max_epochs,
+            t.dropout,
+            t.batch_size,
+            t.random_state,
+            epoch_callback,
         )
         train_time = time.perf_counter() - started
         for epoch, loss in enumerate(history, 1):

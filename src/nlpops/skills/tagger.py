@@ -23,6 +23,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from nlpops.models.hf.windows import Windows, collate, encode_windows
+from nlpops.models.names import current_params
 from nlpops.skills.schema import LABELS, Record, SpanSet
 
 TAGS = ("O", *(f"{prefix}-{label}" for label in LABELS for prefix in ("B", "I")))
@@ -92,11 +93,11 @@ class SkillsTagger(BaseEstimator):
         checkpoint: ``"minilm"`` (offline), a local Hugging Face folder, or a hub id.
         max_length: word pieces per window, special tokens included.
         stride: pieces shared by consecutive windows of one text.
-        epochs: passes over the training windows.
+        max_epochs: passes over the training windows.
         learning_rate: AdamW's peak rate (10% linear warm-up, then linear decay).
         batch_size: windows per step.
-        seed: seeds the head's initialisation and the shuffling.
-        num_threads: torch threads (None: ``Settings.num_threads``).
+        random_state: seeds the head's initialisation and the shuffling.
+        n_jobs: torch threads (None: ``Settings.num_threads``).
         device: "auto" (CUDA when present), "cpu" or "cuda".
     """
 
@@ -105,21 +106,21 @@ class SkillsTagger(BaseEstimator):
         checkpoint: str = "minilm",
         max_length: int = 128,
         stride: int = 32,
-        epochs: int = 10,
+        max_epochs: int = 10,
         learning_rate: float = 1e-4,
         batch_size: int = 8,
-        seed: int = 0,
-        num_threads: int | None = None,
+        random_state: int = 0,
+        n_jobs: int | None = None,
         device: str = "auto",
     ) -> None:
         self.checkpoint = checkpoint
         self.max_length = max_length
         self.stride = stride
-        self.epochs = epochs
+        self.max_epochs = max_epochs
         self.learning_rate = learning_rate
         self.batch_size = batch_size
-        self.seed = seed
-        self.num_threads = num_threads
+        self.random_state = random_state
+        self.n_jobs = n_jobs
         self.device = device
 
     # --- tokenisation -------------------------------------------------------------------------
@@ -140,7 +141,7 @@ class SkillsTagger(BaseEstimator):
         return batch
 
     # --- training -----------------------------------------------------------------------------
-    def fit(self, records: Sequence[Record], on_epoch: Any = None) -> SkillsTagger:
+    def fit(self, records: Sequence[Record], epoch_callback: Any = None) -> SkillsTagger:
         """Fine-tune on annotated records; ``history_`` keeps each epoch's mean loss."""
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
@@ -152,7 +153,7 @@ class SkillsTagger(BaseEstimator):
         if not records:
             raise ValueError("no training records")
         quiet_transformers()
-        torch.manual_seed(self.seed)
+        torch.manual_seed(self.random_state)
         source = resolve_checkpoint(self.checkpoint)
         self.tokenizer_ = AutoTokenizer.from_pretrained(source)
         self.model_ = AutoModelForTokenClassification.from_pretrained(
@@ -164,22 +165,22 @@ class SkillsTagger(BaseEstimator):
         ).to(resolve_device(self.device))
         windows, offsets = self._windows([r.text for r in records])
         tags = [piece_tags(o, records[k].spans) for o, k in zip(offsets, windows.owner, strict=True)]
-        with torch_threads(resolve_threads(self.num_threads)):
-            self.history_ = self._train(windows, tags, on_epoch)
+        with torch_threads(resolve_threads(self.n_jobs)):
+            self.history_ = self._train(windows, tags, epoch_callback)
         self.model_.eval()
         return self
 
-    def _train(self, windows: Windows, tags: list[list[int]], on_epoch: Any) -> list[float]:
+    def _train(self, windows: Windows, tags: list[list[int]], epoch_callback: Any) -> list[float]:
         from nlpops.models.hf.finetune import warmup_linear
 
-        rng = random.Random(self.seed)
+        rng = random.Random(self.random_state)
         order = list(range(len(windows.ids)))
-        steps = self.epochs * -(-len(order) // self.batch_size)
+        steps = self.max_epochs * -(-len(order) // self.batch_size)
         optimizer = torch.optim.AdamW(self.model_.parameters(), lr=self.learning_rate, weight_decay=0.01)
         schedule = warmup_linear(optimizer, max(1, steps // 10), steps)
         self.model_.train()
         history = []
-        for epoch in range(self.epochs):
+        for epoch in range(self.max_epochs):
             rng.shuffle(order)
             losses = []
             for i in range(0, len(order), self.batch_size):
@@ -191,8 +192,8 @@ class SkillsTagger(BaseEstimator):
                 optimizer.zero_grad()
                 losses.append(loss.item())
             history.append(float(np.mean(losses)))
-            if on_epoch:
-                on_epoch(epoch + 1, history[-1])
+            if epoch_callback:
+                epoch_callback(epoch + 1, history[-1])
         return history
 
     # --- prediction ---------------------------------------------------------------------------
@@ -204,7 +205,7 @@ class SkillsTagger(BaseEstimator):
         windows, offsets = self._windows(texts)
         # per text: piece offsets -> summed logits (a piece in two windows is counted twice)
         pieces: list[dict[tuple[int, int], np.ndarray]] = [{} for _ in texts]
-        with torch.inference_mode(), torch_threads(resolve_threads(self.num_threads)):
+        with torch.inference_mode(), torch_threads(resolve_threads(self.n_jobs)):
             for i in range(0, len(windows.ids), 16):
                 idx = list(range(i, min(i + 16, len(windows.ids))))
                 logits = self.model_(**self._batch(windows, idx, None)).logits.float().cpu().numpy()
@@ -241,7 +242,7 @@ class SkillsTagger(BaseEstimator):
         if not (path / PARAMS_JSON).is_file():
             raise FileNotFoundError(f"{path}: not a skills tagger folder (no {PARAMS_JSON})")
         state = json.loads((path / PARAMS_JSON).read_text(encoding="utf-8"))
-        tagger = cls(**state["params"])
+        tagger = cls(**current_params(state["params"], cls._get_param_names()))  # old names: renamed
         tagger.history_ = state["history"]
         tagger.tokenizer_ = AutoTokenizer.from_pretrained(path)
         model = AutoModelForTokenClassification.from_pretrained(path)

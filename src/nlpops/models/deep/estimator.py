@@ -75,7 +75,7 @@ class TorchTextClassifier(TextClassifier):
         kernel_sizes (tuple[int, ...]): convolution widths (``cnn``).
         num_filters (int): filters per width (``cnn``).
         dropout (float): dropout rate.
-        lr (float): AdamW learning rate.
+        learning_rate (float): AdamW learning rate.
         weight_decay (float): AdamW weight decay (not applied to embeddings).
         lr_schedule (str): "constant", "linear", "cosine" (per batch) or "plateau" (per epoch).
         clip_norm (float | None): gradient norm clipping; None disables it.
@@ -84,9 +84,9 @@ class TorchTextClassifier(TextClassifier):
         patience (int): epochs without validation improvement before stopping.
         validation_fraction (float): share of the fit data held out for early stopping; 0 = none.
         class_weight (str | None): None or "balanced" (loss weights inverse to class counts).
-        seed (int): seed of the split, vectors, initialisation, batches and dropout.
+        random_state (int): seed of the split, vectors, initialisation, batches and dropout.
         device (str): "auto" (CUDA when present), "cpu" or "cuda".
-        num_threads (int | None): torch threads; None takes ``Settings.num_threads`` (0 = torch's choice).
+        n_jobs (int | None): torch threads; None takes ``Settings.num_threads`` (0 = torch's choice).
         verbose (bool | None): progress bar; None shows it only on a terminal.
     """
 
@@ -114,7 +114,7 @@ class TorchTextClassifier(TextClassifier):
         kernel_sizes: tuple[int, ...] = (2, 3, 4),
         num_filters: int = 100,
         dropout: float = 0.3,
-        lr: float = 2e-3,
+        learning_rate: float = 2e-3,
         weight_decay: float = 1e-4,
         lr_schedule: Literal["constant", "linear", "cosine", "plateau"] = "linear",
         clip_norm: float | None = 1.0,
@@ -123,9 +123,9 @@ class TorchTextClassifier(TextClassifier):
         patience: int = 1,
         validation_fraction: float = 0.1,
         class_weight: Literal["balanced"] | None = None,
-        seed: int = 0,
+        random_state: int = 0,
         device: str = "auto",
-        num_threads: int | None = None,
+        n_jobs: int | None = None,
         verbose: bool | None = None,
     ) -> None:
         self.recipe = recipe
@@ -148,7 +148,7 @@ class TorchTextClassifier(TextClassifier):
         self.kernel_sizes = kernel_sizes
         self.num_filters = num_filters
         self.dropout = dropout
-        self.lr = lr
+        self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.lr_schedule = lr_schedule
         self.clip_norm = clip_norm
@@ -157,9 +157,9 @@ class TorchTextClassifier(TextClassifier):
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.class_weight = class_weight
-        self.seed = seed
+        self.random_state = random_state
         self.device = device
-        self.num_threads = num_threads
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     # --- fitting ------------------------------------------------------------------------------
@@ -183,7 +183,9 @@ class TorchTextClassifier(TextClassifier):
             return idx, idx[:0]
         n_val = max(round(self.validation_fraction * len(y)), len(self.classes_))
         stratify = y if np.bincount(y).min() >= 2 else None  # a singleton class cannot be split
-        train_idx, val_idx = train_test_split(idx, test_size=n_val, stratify=stratify, random_state=self.seed)
+        train_idx, val_idx = train_test_split(
+            idx, test_size=n_val, stratify=stratify, random_state=self.random_state
+        )
         return np.sort(train_idx), np.sort(val_idx)
 
     def _vectors(self, tokens: list[list[str]]) -> Any | None:
@@ -199,7 +201,7 @@ class TorchTextClassifier(TextClassifier):
                 sg=self.w2v_sg,
                 epochs=self.w2v_epochs,
                 min_count=self.min_count,
-                seed=self.seed,
+                seed=self.random_state,
             )
         return None
 
@@ -207,7 +209,7 @@ class TorchTextClassifier(TextClassifier):
         weights = loss_weights(self.class_weight, y, len(self.classes_))
         verbose = sys.stderr.isatty() if self.verbose is None else self.verbose
         return TrainConfig(
-            lr=self.lr,
+            learning_rate=self.learning_rate,
             weight_decay=self.weight_decay,
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
@@ -216,15 +218,15 @@ class TorchTextClassifier(TextClassifier):
             lr_schedule=self.lr_schedule,
             class_weights=weights,
             frozen_rows=frozen_rows,
-            seed=self.seed,
+            random_state=self.random_state,
             verbose=verbose,
-            on_epoch=self.epoch_callback,
+            epoch_callback=self.epoch_callback,
         )
 
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
         self._check_params()
-        with torch_threads(resolve_threads(self.num_threads)):
-            torch.manual_seed(self.seed)  # initialisation and dropout
+        with torch_threads(resolve_threads(self.n_jobs)):
+            torch.manual_seed(self.random_state)  # initialisation and dropout
             self.preprocessor_ = build_text_preprocessor(self.recipe, self.lang).fit(texts)
             tokens = tokenize(self.preprocessor_, texts)
             train_idx, val_idx = self._split(y)
@@ -232,7 +234,7 @@ class TorchTextClassifier(TextClassifier):
             self.vocab_ = Vocab.build(train_tokens, self.min_count, self.max_vocab)
             kv = self._vectors(train_tokens)
             table, uncovered, self.coverage_ = embedding_matrix(
-                self.vocab_, kv, self.embedding_dim, self.seed
+                self.vocab_, kv, self.embedding_dim, self.random_state
             )
             device = resolve_device(self.device)
             self.net_ = build_net(self.arch, table, len(self.classes_), self.get_params()).to(device)
@@ -245,7 +247,7 @@ class TorchTextClassifier(TextClassifier):
 
     # --- prediction ---------------------------------------------------------------------------
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        with torch_threads(resolve_threads(self.num_threads)):
+        with torch_threads(resolve_threads(self.n_jobs)):
             seqs = self.vocab_.encode(tokenize(self.preprocessor_, texts), self.max_len)
             device = next(self.net_.parameters()).device
             return softmax(predict_logits(self.net_, seqs, PREDICT_BATCH, device))
@@ -269,7 +271,7 @@ class TorchTextClassifier(TextClassifier):
         state = json.loads((folder / STATE_JSON).read_text(encoding="utf-8"))
         params = state["params"]
         params["kernel_sizes"] = tuple(params["kernel_sizes"])  # JSON turned the tuple into a list
-        model = cls(**params)
+        model = cls.from_saved_params(params)
         model.classes_ = np.asarray(state["classes"])
         model.vocab_ = Vocab.from_dict(state["vocab"])
         model.coverage_ = state["coverage"]

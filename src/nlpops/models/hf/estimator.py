@@ -7,7 +7,7 @@ together (``save_pretrained`` folders plus a JSON state). When the folder also h
 Usage (not run as a doctest: it needs a model or data file)::
 
     from nlpops.models import build_model
-    clf = build_model("transformer", {"checkpoint": "minilm", "epochs": 1})
+    clf = build_model("transformer", {"checkpoint": "minilm", "max_epochs": 1})
     clf.fit(texts, labels).predict(["what a lovely flight"])
 """
 
@@ -64,7 +64,7 @@ class TransformerClassifier(TextClassifier):
         max_length (int | None): tokens per window; None takes the 95th percentile of the training
             texts' token lengths (within the model's limit). Always honoured.
         window_stride (int): tokens shared by consecutive windows of a long text.
-        epochs (int): passes over the training texts.
+        max_epochs (int): most passes over the training texts (early stopping may end sooner).
         max_train_samples (int | None): a stratified sample of the fit data, to bound CPU runs.
         batch_size (int): training batch size.
         eval_batch_size (int): prediction batch size.
@@ -78,9 +78,9 @@ class TransformerClassifier(TextClassifier):
         class_weight (str | None): None or "balanced" (loss weights inverse to class counts).
         freeze_embeddings (bool): keep the embedding layer fixed (faster on CPU).
         freeze_layers (int): keep the first N encoder layers fixed.
-        seed (int): seed of the sampling, the head's initialisation, batches and dropout.
+        random_state (int): seed of the sampling, the head's initialisation, batches and dropout.
         device (str): "auto" (CUDA when present), "cpu" or "cuda".
-        num_threads (int | None): torch threads; None takes ``Settings.num_threads``.
+        n_jobs (int | None): torch and ONNX Runtime threads; None takes ``Settings.num_threads``.
         verbose (bool | None): progress bar; None shows it only on a terminal.
         use_onnx (bool): predict with the ONNX export when the saved folder has one.
     """
@@ -94,7 +94,7 @@ class TransformerClassifier(TextClassifier):
         lang: str = "en",
         max_length: int | None = None,
         window_stride: int = 32,
-        epochs: int = 2,
+        max_epochs: int = 2,
         max_train_samples: int | None = None,
         batch_size: int = 32,
         eval_batch_size: int = 128,
@@ -108,9 +108,9 @@ class TransformerClassifier(TextClassifier):
         class_weight: str | None = None,
         freeze_embeddings: bool = False,
         freeze_layers: int = 0,
-        seed: int = 0,
+        random_state: int = 0,
         device: str = "auto",
-        num_threads: int | None = None,
+        n_jobs: int | None = None,
         verbose: bool | None = None,
         use_onnx: bool = True,
     ) -> None:
@@ -119,7 +119,7 @@ class TransformerClassifier(TextClassifier):
         self.lang = lang
         self.max_length = max_length
         self.window_stride = window_stride
-        self.epochs = epochs
+        self.max_epochs = max_epochs
         self.max_train_samples = max_train_samples
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
@@ -133,9 +133,9 @@ class TransformerClassifier(TextClassifier):
         self.class_weight = class_weight
         self.freeze_embeddings = freeze_embeddings
         self.freeze_layers = freeze_layers
-        self.seed = seed
+        self.random_state = random_state
         self.device = device
-        self.num_threads = num_threads
+        self.n_jobs = n_jobs
         self.verbose = verbose
         self.use_onnx = use_onnx
 
@@ -175,21 +175,21 @@ class TransformerClassifier(TextClassifier):
             learning_rate=self.learning_rate,
             weight_decay=self.weight_decay,
             warmup_ratio=self.warmup_ratio,
-            epochs=self.epochs,
+            max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             eval_batch_size=self.eval_batch_size,
             eval_every=self.eval_every,
             patience=self.patience,
             class_weights=weights,
-            seed=self.seed,
+            random_state=self.random_state,
             bf16=device.type == "cuda" and torch.cuda.is_bf16_supported(),
             verbose=sys.stderr.isatty() if self.verbose is None else bool(self.verbose),
-            on_epoch=self.epoch_callback,
+            epoch_callback=self.epoch_callback,
         )
 
     def _split(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Training and early-stopping indices (stratified, seeded) of a ``max_train_samples`` sample."""
-        keep = subsample(y, self.max_train_samples, self.seed)
+        keep = subsample(y, self.max_train_samples, self.random_state)
         if not self.validation_fraction:
             return keep, keep[:0]
         n_val = min(
@@ -197,14 +197,14 @@ class TransformerClassifier(TextClassifier):
         )
         stratify = y[keep] if np.bincount(y[keep]).min() >= 2 else None
         train_idx, val_idx = train_test_split(
-            keep, test_size=n_val, stratify=stratify, random_state=self.seed
+            keep, test_size=n_val, stratify=stratify, random_state=self.random_state
         )
         return np.sort(train_idx), np.sort(val_idx)
 
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
-        torch.manual_seed(self.seed)  # the new head's initialisation and dropout
+        torch.manual_seed(self.random_state)  # the new head's initialisation and dropout
         device = resolve_device(self.device)
-        with torch_threads(resolve_threads(self.num_threads)):
+        with torch_threads(resolve_threads(self.n_jobs)):
             self.preprocessor_ = build_text_preprocessor(self.recipe, self.lang).fit(texts)
             clean = self.preprocessor_.transform(texts)
             self._load_pretrained(len(self.classes_))
@@ -237,7 +237,7 @@ class TransformerClassifier(TextClassifier):
         if session is not None and self.use_onnx:
             return np.asarray(session.logits(windows, ONNX_BATCH, self._pad_id()))
         device = next(self.model_.parameters()).device
-        with torch_threads(resolve_threads(self.num_threads)):
+        with torch_threads(resolve_threads(self.n_jobs)):
             return window_logits(self.model_, windows, self.eval_batch_size, self._pad_id(), device)
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
@@ -265,7 +265,7 @@ class TransformerClassifier(TextClassifier):
 
         quiet_transformers()
         state = json.loads((folder / STATE_JSON).read_text(encoding="utf-8"))
-        model = cls(**state["params"])
+        model = cls.from_saved_params(state["params"])
         model.classes_ = np.asarray(state["classes"])
         model.max_length_ = int(state["max_length"])
         model.history_ = state["history"]
@@ -275,5 +275,5 @@ class TransformerClassifier(TextClassifier):
         model.model_ = AutoModelForSequenceClassification.from_pretrained(folder / HF_DIR)
         model.model_.to(resolve_device(model.device)).eval()
         if (folder / ONNX_FILE).is_file() and model.use_onnx:
-            model.onnx_ = OnnxLogits(folder / ONNX_FILE, resolve_threads(model.num_threads))
+            model.onnx_ = OnnxLogits(folder / ONNX_FILE, resolve_threads(model.n_jobs))
         return model

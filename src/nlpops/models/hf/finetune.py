@@ -30,17 +30,17 @@ class FineTuneConfig:
     learning_rate: float = 5e-5
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
-    epochs: int = 2
+    max_epochs: int = 2
     batch_size: int = 32
     eval_batch_size: int = 128
     eval_every: int | None = None  # optimiser steps between evaluations; None = once per epoch
     patience: int = 2
     clip_norm: float = 1.0
     class_weights: np.ndarray | None = None
-    seed: int = 0
+    random_state: int = 0
     bf16: bool = False
     verbose: bool = False
-    on_epoch: Callable[[int, dict[str, float]], None] | None = None
+    epoch_callback: Callable[[int, dict[str, float]], None] | None = None
 
 
 def window_logits(
@@ -137,9 +137,9 @@ def fine_tune(
     """
     windows, y = train
     y_t = torch.as_tensor(y[windows.owner], dtype=torch.long)
-    rng = np.random.default_rng(cfg.seed)
+    rng = np.random.default_rng(cfg.random_state)
     steps_per_epoch = math.ceil(len(windows.ids) / cfg.batch_size)
-    total = cfg.epochs * steps_per_epoch
+    total = cfg.max_epochs * steps_per_epoch
     loop = _Loop(model, cfg, device, pad_id, total)
     every = cfg.eval_every or steps_per_epoch
     stopper, losses = EarlyStopping(cfg.patience), []
@@ -147,7 +147,7 @@ def fine_tune(
     started, step = time.perf_counter(), 0
     with progress_bar(cfg.verbose) as progress:
         task = None if progress is None else progress.add_task("fine-tuning", total=total)
-        for _epoch in range(cfg.epochs):
+        for _epoch in range(cfg.max_epochs):
             for idx in bucket_batches(windows.lengths, cfg.batch_size, rng):
                 losses.append(loop.step(windows, y_t, idx))
                 step += 1
@@ -158,8 +158,8 @@ def fine_tune(
                 row = _evaluation(loop, val, len(history) + 1, step, losses, started, cfg.batch_size)
                 history.append(row)
                 losses = []
-                if cfg.on_epoch is not None:  # may raise (a pruned trial stops here)
-                    cfg.on_epoch(int(row["epoch"]), row)
+                if cfg.epoch_callback is not None:  # may raise (a pruned trial stops here)
+                    cfg.epoch_callback(int(row["epoch"]), row)
                 if progress is not None:
                     progress.console.print(", ".join(f"{k} {v:.4g}" for k, v in row.items()))
                 if val is not None and stopper.should_stop(

@@ -49,7 +49,7 @@ class SentenceLRClassifier(TextClassifier):
         batch_size (int): texts per encoding batch.
         max_seq_length (int | None): tokens a sentence-transformers encoder reads per text (None: its own).
         device (str): "auto", "cpu" or "cuda" (sentence-transformers encoders).
-        num_threads (int | None): encoder threads; None takes ``Settings.num_threads``.
+        n_jobs (int | None): encoder threads; None takes ``Settings.num_threads``.
         verbose (bool): progress bar while encoding.
     """
 
@@ -64,7 +64,7 @@ class SentenceLRClassifier(TextClassifier):
         batch_size: int = 64,
         max_seq_length: int | None = None,
         device: str = "auto",
-        num_threads: int | None = None,
+        n_jobs: int | None = None,
         verbose: bool = False,
     ) -> None:
         self.checkpoint = checkpoint
@@ -76,13 +76,13 @@ class SentenceLRClassifier(TextClassifier):
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
         self.device = device
-        self.num_threads = num_threads
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def _load_encoder(self, location: str) -> None:
         self.encoder_ = load_encoder(
             location,
-            num_threads=self.num_threads,
+            n_jobs=self.n_jobs,
             batch_size=self.batch_size,
             max_seq_length=self.max_seq_length,
             device=self.device,
@@ -117,7 +117,7 @@ class SentenceLRClassifier(TextClassifier):
     @classmethod
     def _load_state(cls, folder: Path) -> SentenceLRClassifier:
         state = json.loads((folder / STATE_JSON).read_text(encoding="utf-8"))
-        model = cls(**state["params"])
+        model = cls.from_saved_params(state["params"])
         model.classes_ = np.asarray(state["classes"])
         model.preprocessor_ = build_text_preprocessor(model.recipe, model.lang).fit(None)
         model._load_encoder(str(folder / ENCODER_DIR) if state["encoder_copied"] else model.checkpoint)
