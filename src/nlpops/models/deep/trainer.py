@@ -28,7 +28,7 @@ BUCKET_BATCHES = 50  # texts are sorted by length within chunks of this many bat
 class TrainConfig:
     """Optimisation settings of one fit (the estimator fills them from its parameters)."""
 
-    lr: float = 2e-3
+    learning_rate: float = 2e-3
     weight_decay: float = 0.0
     batch_size: int = 256
     max_epochs: int = 5
@@ -37,9 +37,9 @@ class TrainConfig:
     lr_schedule: str = "linear"
     class_weights: np.ndarray | None = None
     frozen_rows: np.ndarray | None = None  # embedding rows kept fixed (pretrained, frozen)
-    seed: int = 0
+    random_state: int = 0
     verbose: bool = False
-    on_epoch: Callable[[int, dict[str, float]], None] | None = None  # e.g. Optuna's pruning report
+    epoch_callback: Callable[[int, dict[str, float]], None] | None = None  # e.g. Optuna's pruning report
 
 
 def resolve_device(device: str) -> torch.device:
@@ -130,7 +130,7 @@ def _optimizer(net: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     embed = [p for name, p in net.named_parameters() if name.startswith("embedding.")]
     rest = [p for name, p in net.named_parameters() if not name.startswith("embedding.")]
     groups = [{"params": embed, "weight_decay": 0.0}, {"params": rest, "weight_decay": cfg.weight_decay}]
-    return torch.optim.AdamW(groups, lr=cfg.lr)
+    return torch.optim.AdamW(groups, lr=cfg.learning_rate)
 
 
 def _scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int) -> Any:
@@ -250,7 +250,7 @@ def fit_net(
     """
     seqs, y = train
     lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
-    rng = np.random.default_rng(cfg.seed)
+    rng = np.random.default_rng(cfg.random_state)
     run = _Epoch(net, cfg, device, math.ceil(len(seqs) / cfg.batch_size))
     y_t = torch.as_tensor(y, dtype=torch.long)
     stopper, history = EarlyStopping(cfg.patience), []
@@ -263,8 +263,8 @@ def fit_net(
             val_loss, val_acc = run.evaluate(*val) if val is not None else (math.nan, math.nan)
             row |= {"val_loss": val_loss, "val_accuracy": val_acc, "seconds": time.perf_counter() - started}
             history.append(row)
-            if cfg.on_epoch is not None:  # may raise (a pruned trial stops here)
-                cfg.on_epoch(epoch, row)
+            if cfg.epoch_callback is not None:  # may raise (a pruned trial stops here)
+                cfg.epoch_callback(epoch, row)
             if progress is not None:
                 progress.remove_task(task)
                 progress.console.print(", ".join(f"{k} {v:.4g}" for k, v in row.items()))
