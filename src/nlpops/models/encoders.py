@@ -30,7 +30,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from threading import Lock
 from typing import Any, Protocol
@@ -165,6 +166,8 @@ class CachedEncoder:
         self._cache = cache
 
     def encode(self, texts: Sequence[str], on_batch: OnBatch | None = None) -> np.ndarray:
+        if not self._cache.enabled:
+            return self.inner.encode(texts, on_batch)
         digests = [self._cache.digest(self.key, t) for t in texts]
         found = {d: v for d in set(digests) if (v := self._cache.get(d)) is not None}
         if on_batch is not None and found:
@@ -191,6 +194,7 @@ class _VectorCache:
 
     def __init__(self, rows: int) -> None:
         self.rows = rows
+        self.enabled = True
         self._data: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = Lock()
 
@@ -219,6 +223,16 @@ class _VectorCache:
 
 VECTORS = _VectorCache(CACHE_ROWS)
 """The process-wide cache every loaded encoder shares (``VECTORS.clear()`` frees it)."""
+
+
+@contextmanager
+def uncached() -> Iterator[None]:
+    """Encode without the shared cache (neither read nor filled): timings then measure the encoder."""
+    before, VECTORS.enabled = VECTORS.enabled, False
+    try:
+        yield
+    finally:
+        VECTORS.enabled = before
 
 
 def load_encoder(
