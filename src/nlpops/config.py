@@ -29,13 +29,10 @@ from pydantic import (
     model_validator,
 )
 
+from nlpops.errors import ConfigError
 from nlpops.models.registry import MODEL_KINDS
 
 DATA_DIR = "{data_dir}"  # placeholder of the data folder setting in config paths
-
-
-class ConfigError(ValueError):
-    """A config file that cannot be used; the message names the file and the key."""
 
 
 def resolve_data_path(value: str, config_folder: Path) -> Path:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
-from nlpops.data.errors import DataError
+from nlpops.errors import DataError
 from nlpops.settings import get_settings
 
 FORMATS = ("sentiment140", "airline", "csv", "tsv", "jsonl", "parquet", "doccano", "dissidentia")

@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 
-from nlpops.data.errors import DataError
 from nlpops.data.files import FORMATS, detect_format, resolve_path
 from nlpops.data.jsonl import read_doccano, read_jsonl
 from nlpops.data.readers import (
@@ -22,6 +21,7 @@ from nlpops.data.readers import (
     sniff_separator,
     standardize,
 )
+from nlpops.errors import DataError
 
 
 def _read_parquet(path: Path, limit: int | None) -> pd.DataFrame:

@@ -12,8 +12,8 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from nlpops.data.errors import DataError, MissingColumnError
 from nlpops.data.files import SENTIMENT140_COLUMNS, first_bad_line, open_binary, read_head
+from nlpops.errors import DataError, MissingColumnError
 
 SENTIMENT140_LABELS: dict[str, str] = {"0": "negative", "2": "neutral", "4": "positive"}
 _TZ_OFFSETS = {"PDT": "-0700", "PST": "-0800", "EDT": "-0400", "EST": "-0500", "CDT": "-0500"}

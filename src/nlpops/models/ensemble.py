@@ -19,6 +19,7 @@ from typing import Any
 import joblib
 import numpy as np
 
+from nlpops.errors import ModelFileError, ParameterError
 from nlpops.models.base import STATE_FILE, TextClassifier, load_model_dir
 
 
@@ -39,11 +40,11 @@ class SoftVoting(TextClassifier):
     def _specs(self) -> list[dict[str, Any]]:
         specs = list(self.members or [])
         if not specs or any(not isinstance(s, dict) or "kind" not in s for s in specs):
-            raise ValueError(
+            raise ParameterError(
                 f"soft_vote needs members, a list of {{kind: ..., params}}; got {self.members!r}"
             )
         if self.weights is not None and len(self.weights) != len(specs):
-            raise ValueError(f"soft_vote: {len(self.weights)} weights for {len(specs)} members")
+            raise ParameterError(f"soft_vote: {len(self.weights)} weights for {len(specs)} members")
         return specs
 
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
@@ -75,6 +76,6 @@ class SoftVoting(TextClassifier):
     def _load_state(cls, folder: Path) -> TextClassifier:
         model = joblib.load(folder / STATE_FILE)
         if not isinstance(model, SoftVoting):
-            raise TypeError(f"{folder / STATE_FILE} does not hold a soft_vote model")
+            raise ModelFileError(f"{folder / STATE_FILE} does not hold a soft_vote model")
         model.members_ = [load_model_dir(folder / f"member_{i}") for i in range(len(model._specs()))]
         return model

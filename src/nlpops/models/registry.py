@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from nlpops.errors import ParameterError, UnknownNameError
 from nlpops.models.base import TextClassifier
 
 # kind -> "module:Class"; modules are imported only when the kind is built.
@@ -37,7 +38,7 @@ def register(kind: str, target: str | Callable[..., TextClassifier]) -> None:
 def model_class(kind: str) -> Callable[..., TextClassifier]:
     """The class (or builder) for ``kind``; a clear error lists the known kinds."""
     if kind not in MODEL_KINDS:
-        raise KeyError(f"unknown model kind {kind!r}; known kinds: {', '.join(sorted(MODEL_KINDS))}")
+        raise UnknownNameError(f"unknown model kind {kind!r}; known kinds: {', '.join(sorted(MODEL_KINDS))}")
     target: Any = MODEL_KINDS[kind]
     if callable(target):
         return target
@@ -49,13 +50,13 @@ def build_model(kind: str, params: dict[str, Any] | None = None) -> TextClassifi
     """Build an unfitted model of ``kind`` with hyperparameters ``params``.
 
     Raises:
-        KeyError: the kind is unknown.
-        TypeError: a parameter is not one the kind accepts (named in the message).
+        UnknownNameError: the kind is unknown (a ``KeyError`` too).
+        ParameterError: a parameter is not one the kind accepts (named in the message; a ``TypeError`` too).
     """
     cls = model_class(kind)
     params = dict(params or {})
     valid = cls().get_params(deep=False) if hasattr(cls, "get_params") else {}
     unknown = sorted(set(params) - set(valid))
     if unknown:
-        raise TypeError(f"model kind {kind!r} has no parameter(s) {unknown}; valid: {sorted(valid)}")
+        raise ParameterError(f"model kind {kind!r} has no parameter(s) {unknown}; valid: {sorted(valid)}")
     return cls(**params)

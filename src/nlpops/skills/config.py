@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nlpops.config import ConfigFile, apply_overrides, parse_overrides
+from nlpops.errors import ConfigError
 
 
 class _Strict(BaseModel):
@@ -131,16 +132,16 @@ def load_skills_config(path: Path, overrides: list[str] | None = None) -> Skills
     """Read and validate a skills config; ``--set a.b=value`` overrides are applied first.
 
     Raises:
-        ValueError: missing file, bad YAML, or a wrong key/type (named with the file).
+        ConfigError: missing file, bad YAML, or a wrong key/type (named with the file).
     """
     if not path.is_file():
-        raise ValueError(f"{path}: config file not found")
+        raise ConfigError(f"{path}: config file not found")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
+        raise ConfigError(f"{path}: expected a mapping at the top level")
     if overrides:
         raw = apply_overrides(raw, parse_overrides(overrides))
     try:
@@ -148,4 +149,4 @@ def load_skills_config(path: Path, overrides: list[str] | None = None) -> Skills
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{path}: {where}: {first['msg']}") from exc
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc

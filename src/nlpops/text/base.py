@@ -8,6 +8,8 @@ from typing import Any
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from nlpops.errors import ParameterError
+
 LANGS = ("en", "fr")
 _SPACES = re.compile(r"\s{2,}")
 
@@ -30,7 +32,7 @@ def as_texts(texts: str | Iterable[Any]) -> list[str]:
 
 
 def check_choice(name: str, value: str, choices: Iterable[str]) -> None:
-    """Raise a ValueError naming ``value`` when it is not one of ``choices``.
+    """Raise a ParameterError (a ValueError) naming ``value`` when it is not one of ``choices``.
 
     Args:
         name (str): the parameter name, for the message.
@@ -38,11 +40,11 @@ def check_choice(name: str, value: str, choices: Iterable[str]) -> None:
         choices (Iterable[str]): the allowed values.
 
     Raises:
-        ValueError: when ``value`` is not allowed.
+        ParameterError: when ``value`` is not allowed.
     """
     allowed = tuple(choices)
     if value not in allowed:
-        raise ValueError(f"Unknown {name} {value!r}; known: {', '.join(allowed)}")
+        raise ParameterError(f"Unknown {name} {value!r}; known: {', '.join(allowed)}")
 
 
 def squash(text: str) -> str:

@@ -10,6 +10,7 @@ from typing import Literal
 import pandas as pd
 
 from nlpops.alerts import Channel, send_to_all
+from nlpops.errors import DataError
 from nlpops.models.target import require_target_label
 from nlpops.watch.aggregate import aggregate, window_offset
 from nlpops.watch.detect import Spike, SpikeDetector, describe_spikes
@@ -59,7 +60,7 @@ def score_local(
             on_chunk(chunk.untimed.total)
     left_out.check(path, spec.time_col)
     if not parts:
-        raise ValueError(f"{path}: no posts")
+        raise DataError(f"{path}: no posts")
     return pd.concat(parts, ignore_index=True)
 
 

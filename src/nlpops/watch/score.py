@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nlpops.data.errors import DataError, MissingColumnError
 from nlpops.data.files import detect_format, open_binary, resolve_path
 from nlpops.data.readers import parse_timestamps, sniff_separator
+from nlpops.errors import DataError, MissingColumnError
 from nlpops.models.base import TextClassifier
 
 ALL = "all"  # the group name when no --by column is given

@@ -16,6 +16,7 @@ import pandas as pd
 
 from nlpops.alerts import Channel
 from nlpops.data.files import detect_format, resolve_path
+from nlpops.errors import UsageError
 from nlpops.models.target import require_target_label
 from nlpops.outputs import check_out_dir
 from nlpops.watch.aggregate import complete_windows, window_offset
@@ -67,7 +68,7 @@ def score_spark(spark: Any, frame: Any, model_uri: str, spec: WatchSpec, negativ
 
     setup_tracking()
     if "://" not in model_uri and ":/" not in model_uri and not (Path(model_uri) / "MLmodel").exists():
-        raise ValueError(f"--engine spark needs an MLflow model (models:/…, runs:/…), not {model_uri}")
+        raise UsageError(f"--engine spark needs an MLflow model (models:/…, runs:/…), not {model_uri}")
     model = load_estimator(model_uri).model
     classes = [str(c) for c in model.classes_]
     negative = require_target_label(model, negative_label)
@@ -121,7 +122,7 @@ def _length(window: str) -> pd.Timedelta:
     try:
         return pd.Timedelta(window_offset(window).nanos)
     except ValueError:
-        raise ValueError(
+        raise UsageError(
             f"--window {window!r}: the Spark engine needs a fixed length (1h, 15min, 1D)"
         ) from None
 

@@ -12,12 +12,10 @@ import socket
 from functools import lru_cache
 from pathlib import Path
 
+from nlpops.errors import CheckpointError
+
 MINILM_ALIASES = ("minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2")
 HUB_HOST = ("huggingface.co", 443)
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded here; the message says what to pass instead."""
 
 
 def minilm_path() -> Path:
