@@ -193,6 +193,22 @@ def read_delimited(
         raise DataError(f"{path}: malformed {sep!r}-separated data: {exc}") from None
 
 
+def read_parquet(path: Path, limit: int | None) -> pd.DataFrame:
+    """Read a parquet file; ``spans`` stored as structs come back as ``(start, end, tag)`` tuples."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(f"{path}: cannot read parquet ({exc})") from None
+    frame = frame.head(limit) if limit is not None else frame
+    if "spans" in frame:
+        spans = [
+            [(int(s["start"]), int(s["end"]), str(s["label"])) for s in row] if row is not None else []
+            for row in frame["spans"]
+        ]
+        frame["spans"] = pd.Series(spans, index=frame.index, dtype=object)
+    return frame.reset_index(drop=True)
+
+
 def read_sentiment140(path: Path, label_map: Mapping[Any, str] | None, limit: int | None) -> pd.DataFrame:
     """Read the raw header-less latin-1 Sentiment140 file or the project's merged UTF-8 file with a header."""
     first = read_head(path, 4096).split(b"\n", 1)[0].decode("latin-1").lower()

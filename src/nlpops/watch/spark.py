@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from nlpops.alerts import Channel
-from nlpops.data.files import detect_format, resolve_path
+from nlpops.data.files import resolve_path
+from nlpops.data.formats import FORMATS, detect_format
 from nlpops.errors import UsageError
 from nlpops.models.target import require_target_label
 from nlpops.outputs import check_out_dir
@@ -46,13 +47,13 @@ def spark_session(master: str = "local[*]") -> Any:
 def read_posts(spark: Any, path: str | Path, spec: WatchSpec) -> Any:
     """The spec's columns of a Parquet, JSONL or CSV file as a Spark DataFrame."""
     resolved = resolve_path(path)
-    fmt = detect_format(resolved)
-    if fmt == "parquet":
+    layout = FORMATS[detect_format(resolved)].layout
+    if layout == "parquet":
         frame = spark.read.parquet(str(resolved))
-    elif fmt in {"jsonl", "doccano"}:
+    elif layout == "jsonl":
         frame = spark.read.json(str(resolved))
     else:
-        sep = "\t" if fmt == "tsv" else ","
+        sep = "\t" if layout == "tsv" else ","
         frame = spark.read.csv(str(resolved), header=True, sep=sep, multiLine=True, escape='"')
     check_columns(resolved, list(frame.columns), spec)
     return frame
