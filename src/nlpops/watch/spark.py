@@ -22,7 +22,7 @@ from nlpops.models.target import require_target_label
 from nlpops.outputs import check_out_dir
 from nlpops.watch.aggregate import complete_windows, window_offset
 from nlpops.watch.detect import Spike, SpikeDetector
-from nlpops.watch.pipeline import WatchResult, report_watch
+from nlpops.watch.report import WatchResult, report_watch
 from nlpops.watch.score import ALL, Untimed, WatchSpec, check_columns, to_utc
 
 
@@ -168,20 +168,18 @@ def spike_negatives(scored: Any, spikes: Sequence[Spike], window: str, baseline_
     return frame
 
 
-def run_watch_spark(
+def spark_watch(
     path: str | Path,
     model_uri: str,
     spec: WatchSpec,
     out_dir: Path,
-    window: str = "1h",
-    detector: SpikeDetector | None = None,
-    negative_label: str | None = None,
-    channels: Sequence[Channel] = (),
-    master: str = "local[*]",
+    window: str,
+    detector: SpikeDetector,
+    negative_label: str | None,
+    channels: Sequence[Channel],
+    master: str,
 ) -> WatchResult:
-    """:func:`nlpops.watch.run_watch` on Spark; also writes ``<out_dir>/scored.parquet``."""
-    detector = detector or SpikeDetector()
-    window_offset(window)
+    """The Spark engine of :func:`nlpops.watch.run_watch`; also writes ``<out_dir>/scored.parquet``."""
     spark = spark_session(master)
     posts = read_posts(spark, path, spec)
     scored = score_spark(spark, posts, model_uri, spec, negative_label)
