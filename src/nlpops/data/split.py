@@ -17,8 +17,6 @@ from nlpops.data.normalize import normalize_text
 from nlpops.errors import DataError, LeakageError
 from nlpops.outputs import staged_dir
 
-SPLITS = ("train", "val", "test")
-
 
 @dataclass
 class SplitResult:

@@ -14,23 +14,14 @@ from typing import Any
 
 import joblib
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from nlpops import __version__
 from nlpops.errors import DataError, ModelFileError, ParameterError
+from nlpops.text.base import as_texts
 
 META_FILE = "nlpops_model.json"
 STATE_FILE = "model.joblib"
-
-
-def as_texts(X: str | Iterable[Any]) -> list[str]:
-    """Turn one string, a list, an array or a pandas Series into a list of strings."""
-    if isinstance(X, str):
-        return [X]
-    if isinstance(X, pd.DataFrame):  # a one-column DataFrame, as MLflow's pyfunc passes it
-        X = X.iloc[:, 0]
-    return ["" if v is None or v != v else str(v) for v in X]  # v != v catches NaN
 
 
 class TextClassifier(ClassifierMixin, BaseEstimator):

@@ -25,7 +25,7 @@ def as_texts(texts: str | Iterable[Any]) -> list[str]:
     """
     if isinstance(texts, str):
         return [texts]
-    if hasattr(texts, "columns"):  # a one-column DataFrame
+    if hasattr(texts, "columns"):  # a one-column DataFrame, as MLflow's pyfunc passes it
         frame: Any = texts
         texts = frame.iloc[:, 0]
     return ["" if v is None or v != v else str(v) for v in texts]  # v != v catches NaN
