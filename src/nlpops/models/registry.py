@@ -39,7 +39,7 @@ def model_class(kind: str) -> Callable[..., TextClassifier]:
     """The class (or builder) for ``kind``; a clear error lists the known kinds."""
     if kind not in MODEL_KINDS:
         raise UnknownNameError(f"unknown model kind {kind!r}; known kinds: {', '.join(sorted(MODEL_KINDS))}")
-    target: Any = MODEL_KINDS[kind]
+    target = MODEL_KINDS[kind]
     if callable(target):
         return target
     module_name, _, attr = target.partition(":")
