@@ -283,3 +283,12 @@ def test_the_separator_of_a_generic_csv_is_sniffed(tmp_path: Path, sep: str) -> 
 def test_a_one_column_csv_with_semicolons_in_its_texts_stays_comma_separated(tmp_path: Path) -> None:
     path = _write(tmp_path / "texts.csv", "text\nun; deux\ntrois; quatre\n")
     assert load_dataset(path)["text"].tolist() == ["un; deux", "trois; quatre"]
+
+
+def test_a_wrong_column_mapping_is_a_user_error(tmp_path: Path) -> None:
+    from nlpops.errors import ParameterError
+
+    with pytest.raises(
+        ParameterError, match=r"^columns: txt: Extra inputs are not permitted \(known: text, label"
+    ):
+        load_dataset(_write(tmp_path / "a.csv", "text,label\nhi,x\n"), columns={"txt": "text"})
