@@ -15,7 +15,7 @@ setting, and a relative path is looked up beside the config file, then in the da
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -29,13 +29,11 @@ from pydantic import (
     model_validator,
 )
 
+from nlpops.errors import ConfigError
 from nlpops.models.registry import MODEL_KINDS, check_params
 
 DATA_DIR = "{data_dir}"  # placeholder of the data folder setting in config paths
-
-
-class ConfigError(ValueError):
-    """A config file that cannot be used; the message names the file and the key."""
+Config = TypeVar("Config", bound=BaseModel)
 
 
 def resolve_data_path(value: str, config_folder: Path) -> Path:
@@ -278,18 +276,28 @@ def _format_errors(path: Path, err: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> RunConfig:
-    """Read, override and validate a run config.
+def read_config(
+    path: str | Path,
+    schema: type[Config],
+    overrides: list[str] | dict[str, Any] | None = None,
+    empty_ok: bool = False,
+) -> Config:
+    """Read a YAML config, apply ``--set`` overrides and validate it against ``schema``.
+
+    The config's folder is the validation context, so its relative data paths start there (see
+    :class:`ConfigFile`). Every config of nlpops loads through here: the run configs and the skills config.
 
     Args:
         path: YAML file.
+        schema: The pydantic model of the config.
         overrides: ``KEY=VALUE`` strings (from ``--set``) or an already parsed mapping.
+        empty_ok: Whether an empty file is a config of defaults (else it is an error).
 
     Returns:
         The validated config.
 
     Raises:
-        ConfigError: missing/unreadable file, bad YAML, or a wrong key or type (named with the file).
+        ConfigError: missing/unreadable file, bad YAML, or wrong keys or types (each named with the file).
     """
     path = Path(path)
     if not path.is_file():
@@ -298,12 +306,19 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if raw is None and empty_ok:
+        raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
     if overrides:
         parsed = parse_overrides(overrides) if isinstance(overrides, list) else overrides
         raw = apply_overrides(raw, parsed)
     try:
-        return RunConfig.model_validate(raw, context={"folder": path.parent})
+        return schema.model_validate(raw, context={"folder": path.parent})
     except ValidationError as exc:
         raise ConfigError(_format_errors(path, exc)) from exc
+
+
+def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> RunConfig:
+    """Read, override and validate a run config (see :func:`read_config`)."""
+    return read_config(path, RunConfig, overrides)

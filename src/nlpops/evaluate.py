@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import sklearn.metrics as skm
 
+from nlpops.errors import DataError, ParameterError
 from nlpops.models.base import predicted_labels
 from nlpops.plots import comparison_plots as comparison_plots  # re-exported: the report imports it here
 from nlpops.plots import save_plots
@@ -63,11 +64,11 @@ def _check_inputs(y_true: Labels, proba: np.ndarray, classes: Sequence[str]) -> 
     if proba.ndim != 2 or proba.shape != (len(y_true), len(classes)):
         raise ValueError(f"proba has shape {proba.shape}, expected ({len(y_true)}, {len(classes)})")
     if len(y_true) == 0:
-        raise ValueError("nothing to evaluate: y_true is empty")
+        raise DataError("nothing to evaluate: y_true is empty")
     index = {str(c): i for i, c in enumerate(classes)}
     unknown = sorted({str(y) for y in y_true} - index.keys())
     if unknown:
-        raise ValueError(f"labels not in classes {list(index)}: {unknown[:5]}; drop those rows first")
+        raise DataError(f"labels not in classes {list(index)}: {unknown[:5]}; drop those rows first")
     return np.asarray([index[str(y)] for y in y_true], dtype=int), proba
 
 
@@ -77,7 +78,7 @@ def _positive_index(classes: Sequence[str], positive_label: str | None) -> int:
         return len(classes) - 1
     names = [str(c) for c in classes]
     if positive_label not in names:
-        raise ValueError(f"positive_label {positive_label!r} is not one of the classes {names}")
+        raise ParameterError(f"positive_label {positive_label!r} is not one of the classes {names}")
     return names.index(positive_label)
 
 
@@ -211,7 +212,7 @@ def known_rows(
     known = set(classes)
     keep = [i for i, label in enumerate(labels) if str(label) in known]
     if not keep:
-        raise ValueError(f"none of the {len(labels)} labels is one of the model's classes {classes}")
+        raise DataError(f"none of the {len(labels)} labels is one of the model's classes {classes}")
     return [texts[i] for i in keep], [str(labels[i]) for i in keep]
 
 

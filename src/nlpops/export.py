@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from nlpops.errors import ExportError, ParameterError, UsageError
 from nlpops.models.base import TextClassifier, load_model_dir
 
 MIN_AGREEMENT = 0.99
@@ -67,7 +68,7 @@ def export_folder(model: TextClassifier, out: Path, int8: bool, full_int8: bool 
     from nlpops.models.hf.onnx import export_onnx
 
     if not isinstance(model, TransformerClassifier):
-        raise TypeError(f"export-onnx needs a transformer model; this one is a {type(model).__name__}")
+        raise ParameterError(f"export-onnx needs a transformer model; this one is a {type(model).__name__}")
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent))
     model.save(partial)
@@ -98,12 +99,12 @@ def export_model(
         full_int8: quantise every MatMul (faster; parity near the bar).
 
     Raises:
-        ValueError: parity below ``MIN_AGREEMENT`` (nothing is registered) or ``out`` exists.
+        ExportError: parity below ``MIN_AGREEMENT`` (nothing is registered); UsageError: ``out`` exists.
     """
     from nlpops.tracking import load_estimator
 
     if out.exists():
-        raise ValueError(f"{out}: already exists; choose a new --out folder")
+        raise UsageError(f"{out}: already exists; choose a new --out folder")
     source = load_estimator(uri)
     folder = export_folder(source.model, out, int8, full_int8)
     exported = load_model_dir(folder)
@@ -111,7 +112,7 @@ def export_model(
     size = (folder / "model.onnx").stat().st_size / 2**20
     result = ExportResult(parity=parity, folder=folder, size_mb=size)
     if parity.agreement < MIN_AGREEMENT:
-        raise ValueError(
+        raise ExportError(
             f"ONNX parity too low: labels agree on {parity.agreement:.2%} of {parity.n} texts "
             f"(< {MIN_AGREEMENT:.0%}); nothing registered (the export is in {folder} for inspection)"
         )

@@ -15,6 +15,8 @@ import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
+from nlpops.errors import DataError, ParameterError
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -46,7 +48,7 @@ def _encode(y_true: Sequence[str], classes: Sequence[str]) -> np.ndarray:
     index = {str(c): i for i, c in enumerate(classes)}
     unknown = sorted({str(y) for y in y_true} - index.keys())
     if unknown:
-        raise ValueError(f"labels not in classes {list(index)}: {unknown[:5]}")
+        raise DataError(f"labels not in classes {list(index)}: {unknown[:5]}")
     return np.asarray([index[str(y)] for y in y_true], dtype=int)
 
 
@@ -159,7 +161,7 @@ def save_plots(
     y_idx = _encode(y_true, classes)
     names = [str(c) for c in classes]
     if positive_label is not None and positive_label not in names:
-        raise ValueError(f"positive_label {positive_label!r} is not one of the classes {names}")
+        raise ParameterError(f"positive_label {positive_label!r} is not one of the classes {names}")
     pos = len(names) - 1 if positive_label is None else names.index(positive_label)
     targets = _targets(y_idx, proba, classes, pos)
     paths = [_plot_confusion(y_idx, proba, classes, out_dir / "confusion_matrix.png", title)]

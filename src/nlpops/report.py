@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from nlpops.errors import TrackingError
 from nlpops.outputs import staged_dir
 
 COLUMNS = {
@@ -37,11 +38,11 @@ def runs_table(experiment: str | None = None) -> pd.DataFrame:
 
     setup_tracking()
     if experiment is not None and mlflow.get_experiment_by_name(experiment) is None:
-        raise ValueError(f"no MLflow experiment named {experiment!r} in {mlflow.get_tracking_uri()}")
+        raise TrackingError(f"no MLflow experiment named {experiment!r} in {mlflow.get_tracking_uri()}")
     names = [experiment] if experiment else [e.name for e in mlflow.search_experiments()]
     runs = mlflow.search_runs(experiment_names=names, filter_string="attributes.status = 'FINISHED'")
     if not isinstance(runs, pd.DataFrame) or runs.empty:
-        raise ValueError(
+        raise TrackingError(
             f"no finished runs in {experiment or 'any experiment'}: run `nlpops train CONFIG` first"
         )
     present = [c for c in COLUMNS if c in runs.columns]

@@ -21,6 +21,7 @@ import pandas as pd
 
 from nlpops.config import RunConfig
 from nlpops.data.normalize import normalize_text
+from nlpops.errors import UsageError
 
 COLUMNS = ["text", "label", "prediction_id", "predicted_label", "correct", "source", "model_name",
            "model_version", "created_at"]  # fmt: skip
@@ -87,7 +88,7 @@ def write_table(frame: pd.DataFrame, out: Path) -> Path:
     """``frame`` as CSV or Parquet, by ``out``'s extension."""
     suffix = out.suffix.lower()
     if suffix not in {".csv", ".parquet"}:
-        raise ValueError(f"{out}: write .csv or .parquet (the extension picks the format)")
+        raise UsageError(f"{out}: write .csv or .parquet (the extension picks the format)")
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = out.with_name(f".{out.name}.partial")  # never a half-written file under the real name
     if suffix == ".csv":

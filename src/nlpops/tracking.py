@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from nlpops.errors import ModelNotFoundError, UsageError
 from nlpops.models.base import META_FILE, TextClassifier, load_model_dir, predicted_labels
 from nlpops.outputs import filled_once
 from nlpops.settings import get_settings
@@ -140,10 +141,6 @@ def resolve_version(uri: str) -> str | None:
     return version
 
 
-class ModelNotFoundError(FileNotFoundError):
-    """A model URI that names nothing; the message says what is missing and what is registered."""
-
-
 def describe_registry() -> str:
     """Every registered model as ``name@alias (vN)`` (or ``name (vN, no alias)``), for error messages."""
     from mlflow import MlflowClient
@@ -247,7 +244,7 @@ def _check_runs_uri(uri: str) -> None:
     """A ``runs:/`` URI needs the run id and the path of the model in the run."""
     run_id, _, path = uri.removeprefix("runs:/").partition("/")
     if uri.startswith("runs:/") and not (run_id and path):
-        raise ValueError(
+        raise UsageError(
             f"{uri}: a runs:/ URI names the run and the model's path in it: runs:/<run id>/model"
         )
 

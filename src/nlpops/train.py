@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from nlpops.config import ConfigError, ModelSpec, RunConfig
+from nlpops.config import ModelSpec, RunConfig
+from nlpops.errors import ConfigError
 from nlpops.models.base import TextClassifier
 from nlpops.models.registry import build_model, param_names
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlpops.config import CategoricalSpace, ConfigError, FloatSpace, IntSpace, ModelSpec, RunConfig
+from nlpops.config import CategoricalSpace, FloatSpace, IntSpace, ModelSpec, RunConfig
+from nlpops.errors import ConfigError
 from nlpops.models.registry import check_params
 from nlpops.train import (
     PlannedRun,
@@ -221,7 +222,7 @@ def _check_some_complete(study: Any) -> None:
         return
     reasons = [t.user_attrs.get("error", "") for t in study.trials if t.state.name == "FAIL"]
     first = next((r for r in reasons if r), "no trial ran")
-    raise ValueError(f"no trial of study {study.study_name!r} completed; first error: {first}")
+    raise ConfigError(f"no trial of study {study.study_name!r} completed; first error: {first}")
 
 
 def _first_value(dist: FloatSpace | IntSpace | CategoricalSpace) -> Any:

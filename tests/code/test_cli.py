@@ -129,7 +129,7 @@ def test_debug_shows_the_traceback_instead_of_one_line(tmp_path: Path) -> None:
     assert runner.invoke(app, args).stderr == plain.stderr  # --debug does not stick to the next run
 
 
-def test_an_unexpected_error_is_one_line_that_says_it_may_be_a_bug(
+def test_an_unexpected_error_shows_its_traceback_and_says_it_is_a_bug(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     import nlpops.tracking
@@ -140,7 +140,47 @@ def test_an_unexpected_error_is_one_line_that_says_it_may_be_a_bug(
     monkeypatch.setattr(nlpops.tracking, "load_estimator", broken)
     result = runner.invoke(app, ["predict", "--model", "models:/x@champion", "hi"])
     assert result.exit_code == 1
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert "RuntimeError: boom\nsecond line\n" in result.stderr  # the whole message, under its traceback
+    assert result.stderr.endswith("error: unexpected RuntimeError: boom (a bug: the traceback is above)\n")
+
+
+def test_a_bug_inside_fit_is_no_user_error(
+    mlflow_store: str, tiny_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``KeyError`` from a bug is not an unknown key the user typed: no bare ``error: 'text'``."""
+    from nlpops.models.base import TextClassifier
+
+    def fit(self: TextClassifier, texts: object, labels: object) -> TextClassifier:
+        return {}["text"]  # a bug in the model code
+
+    monkeypatch.setattr(TextClassifier, "fit", fit)
+    result = runner.invoke(app, ["train", str(tiny_project), "--models", "lr"])
+    assert result.exit_code == 1
+    assert "Traceback (most recent call last):" in result.stderr and 'return {}["text"]' in result.stderr
     assert (
-        result.stderr
-        == "error: unexpected RuntimeError: boom (a bug? rerun with --debug for the traceback)\n"
+        result.stderr.splitlines()[-1] == "error: unexpected KeyError: 'text' (a bug: the traceback is above)"
     )
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        ("ConfigError", "configs/x.yaml: models.lr.C: Input should be a valid number"),
+        ("UnknownNameError", "unknown model kind 'zzz'; known kinds: tfidf_lr"),
+        ("ParameterError", "model kind 'tfidf_lr' has no parameter(s) ['bogus']"),
+        ("DataError", "posts.csv: line 3: bytes that are not valid utf-8"),
+    ],
+)
+def test_a_user_error_raised_anywhere_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tiny_project: Path, error: str, message: str
+) -> None:
+    import nlpops.errors
+    import nlpops.train
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise getattr(nlpops.errors, error)(message)
+
+    monkeypatch.setattr(nlpops.train, "run_training", failing)
+    result = runner.invoke(app, ["train", str(tiny_project)])
+    assert result.exit_code == 1 and result.stderr == f"error: {message}\n"  # a KeyError is not quoted

@@ -209,3 +209,25 @@ def test_the_demo_config_finds_its_sample_from_any_folder(
     assert load_config(ROOT / "configs" / "demo.yaml").data_path() == (
         ROOT / "data" / "sample" / "sentiment140_sample.csv"
     )
+
+
+def test_the_skills_config_loads_as_run_configs_do(tmp_path: Path) -> None:
+    """One loader: every wrong key is listed with the file, and the error is a ConfigError."""
+    from nlpops.skills.config import SkillsConfig, load_skills_config
+
+    path = tmp_path / "skills.yaml"
+    path.write_text("split: {test_size: 2}\ntraining: {iterations: 0, bogus: 1}\n")
+    with pytest.raises(ConfigError) as err:
+        load_skills_config(path, ["cv.folds=1"])
+    assert str(err.value).splitlines() == [
+        f"{path}: split.test_size: Input should be less than 0.9",
+        f"{path}: training.iterations: Input should be greater than or equal to 1",
+        f"{path}: training.bogus: Extra inputs are not permitted",
+        f"{path}: cv: Value error, folds must be 0 (off) or at least 2",
+    ]
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_skills_config(tmp_path / "missing.yaml")
+    path.write_text("")  # an empty skills config is the defaults (a run config needs its keys)
+    assert load_skills_config(path) == SkillsConfig()
+    with pytest.raises(ConfigError, match="expected a mapping at the top level, got NoneType"):
+        load_config(path)

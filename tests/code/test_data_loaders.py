@@ -5,12 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from nlpops.data import ColumnMap, DataError, detect_format, load_dataset
+from nlpops.data import ColumnMap, DataError, detect_format, load_dataset, register_format
 
 RAW_ROWS = [
     ("0", "1467810369", "Mon Apr 06 22:19:45 PDT 2009", "NO_QUERY", "alice", "caf\xe9 is closed"),
@@ -151,6 +152,36 @@ def test_doccano_spans_variants(tmp_path: Path, entities: dict[str, object]) -> 
     assert df["label"].isna().all()
 
 
+@pytest.fixture
+def reviews_format() -> Iterator[list[Path]]:
+    """A format registered by this test (``key=value`` lines): the files its reader was given."""
+    from nlpops.data.formats import FORMATS, ReadOptions
+
+    read: list[Path] = []
+
+    @register_format("reviews", layout="csv", suffixes=(".reviews",), sniff=lambda p: "text=" in p.first_line)
+    def read_reviews(path: Path, options: ReadOptions) -> pd.DataFrame:
+        read.append(path)
+        rows = [
+            dict(field.split("=", 1) for field in line.split(";")) for line in path.read_text().splitlines()
+        ]
+        return pd.DataFrame(rows[: options.limit])
+
+    yield read
+    del FORMATS["reviews"]
+
+
+def test_a_registered_format_is_detected_and_read(tmp_path: Path, reviews_format: list[Path]) -> None:
+    by_name = _write(tmp_path / "a.reviews.gz", "whatever")
+    assert detect_format(by_name) == "reviews"  # by its suffix (a compression suffix is looked through)
+    by_content = _write(tmp_path / "b.txt", "text=great;label=positive\ntext=awful;label=negative\n")
+    assert detect_format(by_content) == "reviews"
+    frame = load_dataset(by_content, limit=1)
+    assert frame.to_dict("records") == [{"text": "great", "label": "positive"}]
+    assert frame.attrs["format"] == "reviews" and reviews_format == [by_content]
+    assert detect_format(_write(tmp_path / "plain.txt", "text,label\nhi,x\n")) == "csv"  # others unchanged
+
+
 def test_detection_and_forcing(tmp_path: Path) -> None:
     raw = tmp_path / "raw.txt"
     raw.write_bytes(_raw_bytes())
@@ -252,3 +283,12 @@ def test_the_separator_of_a_generic_csv_is_sniffed(tmp_path: Path, sep: str) -> 
 def test_a_one_column_csv_with_semicolons_in_its_texts_stays_comma_separated(tmp_path: Path) -> None:
     path = _write(tmp_path / "texts.csv", "text\nun; deux\ntrois; quatre\n")
     assert load_dataset(path)["text"].tolist() == ["un; deux", "trois; quatre"]
+
+
+def test_a_wrong_column_mapping_is_a_user_error(tmp_path: Path) -> None:
+    from nlpops.errors import ParameterError
+
+    with pytest.raises(
+        ParameterError, match=r"^columns: txt: Extra inputs are not permitted \(known: text, label"
+    ):
+        load_dataset(_write(tmp_path / "a.csv", "text,label\nhi,x\n"), columns={"txt": "text"})

@@ -26,8 +26,6 @@ pytestmark = [
 
 
 def test_spark_predictions_equal_local(mlflow_store: str, tmp_path: Path, tiny_data) -> None:
-    from nlpops.watch.spark import run_watch_spark
-
     texts, labels = tiny_data
     model = build_model("tfidf_lr", {"char_ngram_range": None, "min_df": 1}).fit(texts, labels)
     setup_tracking("watch")
@@ -56,7 +54,7 @@ def test_spark_predictions_equal_local(mlflow_store: str, tmp_path: Path, tiny_d
 
     local = score_local(uri, path, spec).sort_values("text").reset_index(drop=True)
     detector = SpikeDetector(baseline_windows=3, threshold=2.0, min_volume=5, min_history=2)
-    result = run_watch_spark(path, uri, spec, tmp_path / "out", "2h", detector, master="local[1]")
+    result = run_watch(path, uri, spec, tmp_path / "out", "2h", detector, engine="spark", master="local[1]")
     expected = run_watch(path, uri, spec, tmp_path / "local", "2h", detector)
     spark = pd.read_parquet(tmp_path / "out" / "scored.parquet").sort_values("text").reset_index(drop=True)
 

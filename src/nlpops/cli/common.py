@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -13,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+
+from nlpops.errors import MissingColumnError, NlpopsError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -24,7 +27,7 @@ ModelOpt = Annotated[
         help="models:/name@champion, models:/name/3, runs:/id/model or a model folder.",
     ),
 ]
-EXPECTED_ERRORS = (ValueError, KeyError, TypeError, OSError)
+EXPECTED_ERRORS = (NlpopsError, OSError)  # a user's mistake or the system's: one line, no traceback
 PASS_THROUGH = (typer.Exit, typer.Abort, typer.BadParameter)  # typer reports these itself
 
 
@@ -52,10 +55,12 @@ def is_mlflow_error(exc: BaseException) -> bool:
 
 @contextmanager
 def clean_errors() -> Iterator[None]:
-    """Turn failures into one red ``error:`` line and exit code 1; ``--debug`` shows the traceback.
+    """Turn a user's mistake into one red ``error:`` line and exit code 1; show a bug's traceback.
 
-    Expected failures (bad file, bad config, bad value, a model that does not exist, a store that
-    cannot be reached) print their message; anything else is a bug and says so.
+    A user's mistake is an :class:`~nlpops.errors.NlpopsError` (bad config, file, value, a model
+    that does not exist), an ``OSError`` (a file, the disk, the network) or an MLflow error (a store
+    that cannot be reached); anything else is a bug, so its traceback is printed before the
+    ``error:`` line. ``--debug`` lets every error through with its traceback.
     """
     try:
         yield
@@ -64,17 +69,14 @@ def clean_errors() -> Iterator[None]:
     except Exception as exc:
         if Options.debug:
             raise
-        if isinstance(exc, KeyError) and exc.args:
-            message = str(exc.args[0])
-        elif isinstance(exc, EXPECTED_ERRORS):
+        if isinstance(exc, EXPECTED_ERRORS):
             message = str(exc)
         elif is_mlflow_error(exc):
             message = str(getattr(exc, "message", exc)).strip().splitlines()[0]
         else:
+            traceback.print_exception(exc, file=sys.stderr)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            message = (
-                f"unexpected {type(exc).__name__}: {first} (a bug? rerun with --debug for the traceback)"
-            )
+            message = f"unexpected {type(exc).__name__}: {first} (a bug: the traceback is above)"
         print_error(message)
         raise typer.Exit(1) from exc
 
@@ -84,11 +86,7 @@ def column_hint(*options: str) -> Iterator[None]:
     """Say which options name the columns when a file lacks one (``--text-col``, ``--label-col``)."""
     try:
         yield
-    except ValueError as exc:
-        from nlpops.data.errors import MissingColumnError  # imported here: it loads pandas
-
-        if not isinstance(exc, MissingColumnError):
-            raise
+    except MissingColumnError as exc:
         what = "column" if len(options) == 1 else "columns"
         raise MissingColumnError(f"{exc}; name the {what} with {' / '.join(options)}") from exc
 

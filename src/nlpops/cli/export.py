@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from nlpops.cli.common import clean_errors, console, examples, quiet_libraries
+from nlpops.errors import DataError, UsageError
 
 EXAMPLES = examples(
     "nlpops export-onnx --model models:/tweets@champion --config configs/sentiment140_transformer.yaml "
@@ -19,7 +20,7 @@ EXAMPLES = examples(
 def _parity_texts(config: Path | None, data: Path | None, limit: int) -> list[str]:
     """The config's test split, or the texts of a data file (the first ``limit`` of either)."""
     if (config is None) == (data is None):
-        raise ValueError("give exactly one of --config (its test split) or --data FILE for the parity check")
+        raise UsageError("give exactly one of --config (its test split) or --data FILE for the parity check")
     if config is not None:
         from nlpops.config import load_config
         from nlpops.train import prepare_data
@@ -30,7 +31,7 @@ def _parity_texts(config: Path | None, data: Path | None, limit: int) -> list[st
 
         texts = load_dataset(Path(str(data)))["text"].tolist()
     if not texts:
-        raise ValueError("no texts to check parity on")
+        raise DataError("no texts to check parity on")
     return [str(t) for t in texts[:limit]]
 
 

@@ -19,6 +19,7 @@ from nlpops.cli.common import (
     print_warning,
     quiet_libraries,
 )
+from nlpops.errors import DataError, UsageError
 
 STDIN = "-"
 TABLE_SUFFIXES = {".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".json", ".parquet", ".pq"}
@@ -36,7 +37,7 @@ def _lines(raw: bytes, source: str) -> list[tuple[str, str]]:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ValueError(f"{source}: line {line}: bytes that are not valid utf-8") from None
+        raise DataError(f"{source}: line {line}: bytes that are not valid utf-8") from None
     return [(f"line {n} of {source}", line) for n, line in enumerate(text.splitlines(), start=1)]
 
 
@@ -74,22 +75,22 @@ def read_texts(texts: list[str], file: Path | None, text_col: str | None) -> lis
     """The texts to classify, each with its position for error messages.
 
     Raises:
-        ValueError: no texts, texts and ``--file`` both, or an empty text (its positions named).
+        UsageError: no texts, texts and ``--file`` both, or an empty text (its positions named).
     """
     if texts and file is not None:
-        raise ValueError("give texts or --file, not both")
+        raise UsageError("give texts or --file, not both")
     if text_col is not None and file is None:
-        raise ValueError("--text-col names a column of --file; give --file too")
+        raise UsageError("--text-col names a column of --file; give --file too")
     if texts == [STDIN] or str(file) == STDIN:
         source, found = "stdin", _lines(sys.stdin.buffer.read(), "stdin")
     elif file is not None:
         source, found = str(file), _from_file(file, text_col)
     elif STDIN in texts:
-        raise ValueError("- reads the texts from stdin: give it alone")
+        raise UsageError("- reads the texts from stdin: give it alone")
     else:
         source, found = "", [(f"text {n}", text) for n, text in enumerate(texts, start=1)]
     if not found:
-        raise ValueError(
+        raise UsageError(
             f"{source}: no texts in it"
             if source
             else "no texts to classify: give some, --file PATH, or - to read stdin (one per line)"
@@ -97,7 +98,7 @@ def read_texts(texts: list[str], file: Path | None, text_col: str | None) -> lis
     empty = [where for where, text in found if not text.strip()]
     if empty:
         shown = "; ".join(empty[:3]) + (f" and {len(empty) - 3} more" if len(empty) > 3 else "")
-        raise ValueError(f"empty text ({shown}): every text needs some words")
+        raise UsageError(f"empty text ({shown}): every text needs some words")
     return found
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from nlpops.cli.common import Command, clean_errors, examples, is_mlflow_error, print_warning
+from nlpops.errors import UsageError
 
 app = typer.Typer(help="Serve a model over HTTP.", no_args_is_help=True)
 EXAMPLES = examples(
@@ -26,14 +27,14 @@ def check_port(host: str, port: int) -> None:
 
     Raises:
         OSError: the port is taken, or not ours to take; the message suggests ``--port``.
-        ValueError: ``host`` is no address.
+        UsageError: ``host`` is no address.
     """
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
     except socket.gaierror as exc:
-        raise ValueError(f"--host {host}: not an address ({exc.strerror})") from None
+        raise UsageError(f"--host {host}: not an address ({exc.strerror})") from None
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is free
         try:

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from nlpops.cli.common import Command, Group, clean_errors, console, examples, quiet_libraries
+from nlpops.errors import ConfigError, DataError, NlpopsError, TrackingError, UsageError
 from nlpops.skills.schema import LABELS
 
 app = typer.Typer(
@@ -38,7 +39,19 @@ def _load(model: str) -> Any:
     try:
         return load_skills_model(model)
     except MlflowException as exc:
-        raise ValueError(f"{model}: {exc.message}") from exc
+        raise TrackingError(f"{model}: {exc.message}") from exc
+
+
+@contextmanager
+def _bad_file() -> Iterator[None]:
+    """The skills readers (doccano, skill lists, postings) raise ``ValueError`` for a file they cannot
+    use: that is the user's file, not a bug, so it becomes a :class:`DataError` (one ``error:`` line)."""
+    try:
+        yield
+    except NlpopsError:
+        raise
+    except ValueError as exc:
+        raise DataError(str(exc)) from exc
 
 
 @app.command(
@@ -67,7 +80,8 @@ def build_ruler(
     from nlpops.skills.patterns import build_ruler_patterns, write_patterns
 
     with clean_errors():
-        patterns = build_ruler_patterns(lists, aliases, lang)
+        with _bad_file():
+            patterns = build_ruler_patterns(lists, aliases, lang)
         if pipeline:
             from nlpops.skills.ner import ruler_pipeline
 
@@ -100,9 +114,11 @@ def import_doccano(
     from nlpops.skills.tokens import split_glued_words
 
     with clean_errors():
-        records = read_doccano(file)
+        with _bad_file():
+            records = read_doccano(file)
+            pre = read_doccano(preannotated) if preannotated and not keep_duplicates else None
         if not keep_duplicates:
-            records = resolve_duplicates(records, read_doccano(preannotated) if preannotated else None)
+            records = resolve_duplicates(records, pre)
         docs, report = to_docs(split_glued_words(spacy.blank(lang)), records)
         write_docbin(docs, out)
     for issue in report.issues:
@@ -233,10 +249,10 @@ def evaluate(
     out: dict[str, Any] = {}
     with clean_errors():
         if model is None and cv is None:
-            raise ValueError("give --model (with --data) or --cv CONFIG")
+            raise UsageError("give --model (with --data) or --cv CONFIG")
         if model is not None:
             if data is None:
-                raise ValueError("--model needs --data (a doccano JSONL with gold spans)")
+                raise UsageError("--model needs --data (a doccano JSONL with gold spans)")
             out |= _evaluate_model(model, data)
         if cv is not None:
             out["cv"] = _cross_validate(cv, data, set_ or [], as_json)
@@ -254,7 +270,8 @@ def _evaluate_model(model: str, data: Path) -> dict[str, Any]:
     from nlpops.skills.doccano import read_doccano, resolve_duplicates
     from nlpops.skills.ner import evaluate_records, served_mode
 
-    records = resolve_duplicates(read_doccano(data))
+    with _bad_file():
+        records = resolve_duplicates(read_doccano(data))
     nlp = _load(model)
     scores = evaluate_records(nlp, records)
     main = served_mode(nlp)
@@ -269,10 +286,11 @@ def _cross_validate(config: Path, data: Path | None, overrides: list[str], quiet
 
     cfg = load_skills_config(config, overrides + ([f"data.annotations={data}"] if data else []))
     if not cfg.cv.folds:
-        raise ValueError(f"{config}: cv.folds is 0 (set --set cv.folds=5)")
-    split = load_split(cfg)
-    aliases = cfg.data.path(cfg.data.aliases) if cfg.data.aliases else None
-    patterns = build_ruler_patterns([cfg.data.path(p) for p in cfg.data.skill_lists], aliases)
+        raise ConfigError(f"{config}: cv.folds is 0 (set --set cv.folds=5)")
+    with _bad_file():
+        split = load_split(cfg)
+        aliases = cfg.data.path(cfg.data.aliases) if cfg.data.aliases else None
+        patterns = build_ruler_patterns([cfg.data.path(p) for p in cfg.data.skill_lists], aliases)
     if quiet:
         result = cross_validate(cfg, split.train + split.test, patterns, split.weak)
     else:
@@ -298,7 +316,8 @@ def extract(
 
     quiet_libraries()
     with clean_errors():
-        postings = read_postings(file)
+        with _bad_file():
+            postings = read_postings(file)
         frame = extract_skills(_load(model), postings)
         write_csv(frame, out)
     console.print(f"{len(frame)} postings, {int(frame['n_skills'].sum())} skills → {out}")
@@ -326,6 +345,8 @@ def report(
         try:
             extracted = read_extracted(file)
         except (ValueError, UnicodeDecodeError):
-            extracted = extract_skills(_load(model), read_postings(file))
+            with _bad_file():
+                postings = read_postings(file)
+            extracted = extract_skills(_load(model), postings)
         page = write_report(extracted, out, top)
     console.print(f"report of {len(extracted)} postings → {page}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -75,21 +76,15 @@ def watch(
         spec = WatchSpec(time_col=time_col, text_col=text_col, by=by)
         detector = SpikeDetector(baseline, threshold, min_volume, method=method, basis=basis)
         channels = channels_from_settings(get_settings()) if alert else []
+        run = partial(run_watch, file, model, spec, out, window, detector, negative_label, channels, engine)
         if engine == "spark":
-            from nlpops.watch.spark import run_watch_spark
-
             with console.status("scoring on Spark…"):
-                result = run_watch_spark(
-                    file, model, spec, out, window, detector, negative_label, channels, master
-                )
+                result = run(master=master)
         else:
             columns = (TextColumn("scoring"), BarColumn(), TextColumn("{task.completed:,} posts"))
             with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
                 task = progress.add_task("score", total=None)
-                result = run_watch(
-                    file, model, spec, out, window, detector, negative_label, channels,
-                    on_chunk=lambda n: progress.advance(task, n), jobs=jobs,
-                )  # fmt: skip
+                result = run(on_chunk=lambda n: progress.advance(task, n), jobs=jobs)
     warning = result.untimed.warning(time_col)
     if warning:
         print_warning(warning)

@@ -7,13 +7,14 @@ Usage (not run as a doctest: it needs a model or data file)::
     check_leakage(result.train, result.val, result.test)
 """
 
-from nlpops.data.errors import DataError, LeakageError, MissingColumnError
-from nlpops.data.files import FORMATS, data_dir, detect_format, resolve_path, sha256_file
+from nlpops.data.files import data_dir, resolve_path, sha256_file
+from nlpops.data.formats import FORMATS, detect_format, register_format
 from nlpops.data.loaders import load_dataset
 from nlpops.data.normalize import normalize_text
 from nlpops.data.readers import SENTIMENT140_LABELS, ColumnMap
 from nlpops.data.split import SplitResult, check_leakage, split_dataset, write_split
 from nlpops.data.validate import LengthStats, ValidationReport, validate_dataset, validate_frame
+from nlpops.errors import DataError, LeakageError, MissingColumnError
 
 __all__ = [
     "FORMATS",
@@ -30,6 +31,7 @@ __all__ = [
     "detect_format",
     "load_dataset",
     "normalize_text",
+    "register_format",
     "resolve_path",
     "sha256_file",
     "split_dataset",

@@ -1,13 +1,10 @@
-"""File access for the data stage: path resolution, transparent decompression, format sniffing."""
+"""File access for the data stage: path resolution, transparent decompression, checksums."""
 
 from __future__ import annotations
 
 import bz2
-import csv
 import gzip
 import hashlib
-import io
-import json
 import lzma
 import zipfile
 from collections.abc import Callable, Iterator
@@ -15,10 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
-from nlpops.data.errors import DataError
+from nlpops.errors import DataError
 from nlpops.settings import get_settings
 
-FORMATS = ("sentiment140", "airline", "csv", "tsv", "jsonl", "parquet", "doccano", "dissidentia")
 COMPRESSED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz")
 SENTIMENT140_COLUMNS = ("target", "ids", "date", "flag", "user", "text")
 _MAGIC = {b"\x1f\x8b": "gz", b"PK\x03\x04": "zip", b"BZh": "bz2", b"\xfd7zXZ": "xz"}
@@ -114,74 +110,6 @@ def first_bad_line(path: Path, encoding: str) -> tuple[int, str]:
             except UnicodeDecodeError as exc:
                 return number, str(exc)
     return 0, ""
-
-
-def _suffix_format(path: Path) -> str | None:
-    """The format implied by the file name, ignoring compression suffixes."""
-    suffixes = [s.lower() for s in path.suffixes]
-    while suffixes and suffixes[-1] in COMPRESSED_SUFFIXES:
-        suffixes.pop()
-    ext = suffixes[-1] if suffixes else ""
-    mapping = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".tab": "tsv"}
-    mapping |= {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
-    return mapping.get(ext)
-
-
-def _sniff_json(first_line: str) -> str:
-    """``doccano`` when the first JSON record carries list-valued labels or entities, else ``jsonl``."""
-    try:
-        record = json.loads(first_line)
-    except json.JSONDecodeError:
-        return "jsonl"
-    if not isinstance(record, dict):
-        return "jsonl"
-    keys = ("label", "labels", "cats", "entities", "ents")
-    return "doccano" if any(isinstance(record.get(key), list | dict) for key in keys) else "jsonl"
-
-
-def _sniff_delimited(first_line: str) -> str:
-    """Tell sentiment140 (raw or merged), airline, tsv and csv apart from the first line."""
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    fields = next(csv.reader([first_line], delimiter=delimiter), [])
-    names = {field.strip().lower() for field in fields}
-    if len(fields) == 6 and fields[0].strip() in {"0", "2", "4"}:
-        return "sentiment140"
-    if set(SENTIMENT140_COLUMNS) <= names:
-        return "sentiment140"
-    if {"airline_sentiment", "tweet_created", "text"} <= names:
-        return "airline"
-    if {"amir", "charles", "moindze", "text", "label"} <= names:  # dissidentIA's annotator columns
-        return "dissidentia"
-    return "tsv" if delimiter == "\t" else "csv"
-
-
-def detect_format(path: Path) -> str:
-    """Guess a file's format from its name and its first line.
-
-    Args:
-        path (Path): An existing file.
-
-    Returns:
-        str: One of :data:`FORMATS`.
-
-    Raises:
-        DataError: If the file is empty.
-    """
-    by_name = _suffix_format(path)
-    with path.open("rb") as handle:
-        is_parquet = handle.read(4) == b"PAR1"
-    if by_name == "parquet" or is_parquet:
-        return "parquet"
-    head = read_head(path)
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
-    first_line = next((line for line in io.StringIO(text) if line.strip()), "")
-    if not first_line:
-        raise DataError(f"{path}: empty file")
-    if first_line.lstrip().startswith("{"):
-        return _sniff_json(first_line)
-    if by_name in {"jsonl", "tsv"}:
-        return by_name
-    return _sniff_delimited(first_line)
 
 
 def sha256_file(path: Path) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from nlpops.data.errors import DataError
 from nlpops.data.files import open_binary
+from nlpops.errors import DataError
 
 Span = tuple[int, int, str]
 _LABEL_KEYS = ("label", "labels", "cats")

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from nlpops.data.errors import DataError, MissingColumnError
 from nlpops.data.files import SENTIMENT140_COLUMNS, first_bad_line, open_binary, read_head
+from nlpops.errors import DataError, MissingColumnError, ParameterError
 
 SENTIMENT140_LABELS: dict[str, str] = {"0": "negative", "2": "neutral", "4": "positive"}
 _TZ_OFFSETS = {"PDT": "-0700", "PST": "-0800", "EDT": "-0400", "EST": "-0500", "CDT": "-0500"}
@@ -37,12 +37,20 @@ class ColumnMap(BaseModel):
 
 
 def as_column_map(columns: ColumnMap | Mapping[str, str | None] | None) -> ColumnMap:
-    """Coerce None, a dict or a :class:`ColumnMap` into a :class:`ColumnMap`."""
+    """Coerce None, a dict or a :class:`ColumnMap` into a :class:`ColumnMap`.
+
+    Raises:
+        ParameterError: a key that is not one of ColumnMap's fields, or a value that is not a name.
+    """
     if columns is None:
         return ColumnMap()
     if isinstance(columns, ColumnMap):
         return columns
-    return ColumnMap.model_validate(dict(columns))
+    try:
+        return ColumnMap.model_validate(dict(columns))
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ParameterError(f"columns: {wrong} (known: {', '.join(ColumnMap.model_fields)})") from None
 
 
 def parse_timestamps(values: pd.Series, fmt: str | None = None) -> pd.Series:
@@ -191,6 +199,22 @@ def read_delimited(
         raise DataError(f"{path}: empty file") from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: malformed {sep!r}-separated data: {exc}") from None
+
+
+def read_parquet(path: Path, limit: int | None) -> pd.DataFrame:
+    """Read a parquet file; ``spans`` stored as structs come back as ``(start, end, tag)`` tuples."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(f"{path}: cannot read parquet ({exc})") from None
+    frame = frame.head(limit) if limit is not None else frame
+    if "spans" in frame:
+        spans = [
+            [(int(s["start"]), int(s["end"]), str(s["label"])) for s in row] if row is not None else []
+            for row in frame["spans"]
+        ]
+        frame["spans"] = pd.Series(spans, index=frame.index, dtype=object)
+    return frame.reset_index(drop=True)
 
 
 def read_sentiment140(path: Path, label_map: Mapping[Any, str] | None, limit: int | None) -> pd.DataFrame:

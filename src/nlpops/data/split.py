@@ -12,12 +12,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
-from nlpops.data.errors import DataError, LeakageError
 from nlpops.data.files import sha256_file
 from nlpops.data.normalize import normalize_text
+from nlpops.errors import DataError, LeakageError
 from nlpops.outputs import staged_dir
-
-SPLITS = ("train", "val", "test")
 
 
 @dataclass

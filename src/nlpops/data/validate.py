@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from nlpops.data.errors import DataError
 from nlpops.data.loaders import load_dataset
 from nlpops.data.normalize import normalize_text
 from nlpops.data.readers import ColumnMap
+from nlpops.errors import DataError
 
 IMBALANCE_RATIO = 5.0
 

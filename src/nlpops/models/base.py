@@ -14,23 +14,15 @@ from typing import Any, Self
 
 import joblib
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from nlpops import __version__
+from nlpops.errors import DataError, ModelFileError, ParameterError
 from nlpops.models.names import current_params
+from nlpops.text.base import as_texts
 
 META_FILE = "nlpops_model.json"
 STATE_FILE = "model.joblib"
-
-
-def as_texts(X: str | Iterable[Any]) -> list[str]:
-    """Turn one string, a list, an array or a pandas Series into a list of strings."""
-    if isinstance(X, str):
-        return [X]
-    if isinstance(X, pd.DataFrame):  # a one-column DataFrame, as MLflow's pyfunc passes it
-        X = X.iloc[:, 0]
-    return ["" if v is None or v != v else str(v) for v in X]  # v != v catches NaN
 
 
 class TextClassifier(ClassifierMixin, BaseEstimator):
@@ -68,7 +60,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"got {len(texts)} texts but {len(labels)} labels")
         self.classes_ = np.unique(labels)
         if len(self.classes_) < 2:
-            raise ValueError(f"need at least two classes to fit, got {list(self.classes_)}")
+            raise DataError(f"need at least two classes to fit, got {list(self.classes_)}")
         y_idx = np.searchsorted(self.classes_, labels)
         self.decision_threshold_ = self.positive_label_ = None  # a threshold belongs to one fit
         self._fit(texts, y_idx)
@@ -103,16 +95,16 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         """Predict ``positive_label`` when its probability is at least ``threshold`` (None: argmax).
 
         Raises:
-            ValueError: the model is not binary, the label is not a class, or the threshold is not in [0, 1].
+            ParameterError: the model is not binary, the label no class, or the threshold not in [0, 1].
         """
         if threshold is None:
             self.decision_threshold_ = self.positive_label_ = None
             return self
         names = [str(c) for c in self.classes_]
         if len(names) != 2 or positive_label not in names:
-            raise ValueError(f"a decision threshold needs a binary model and one of its classes {names}")
+            raise ParameterError(f"a decision threshold needs a binary model and one of its classes {names}")
         if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"decision threshold must be in [0, 1], got {threshold}")
+            raise ParameterError(f"decision threshold must be in [0, 1], got {threshold}")
         self.decision_threshold_, self.positive_label_ = float(threshold), positive_label
         return self
 
@@ -125,7 +117,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         pos = [str(c) for c in self.classes_].index(positive_label) if len(self.classes_) == 2 else -1
         if pos < 0:
-            raise ValueError(f"threshold tuning needs a binary model with class {positive_label!r}")
+            raise ParameterError(f"threshold tuning needs a binary model with class {positive_label!r}")
         threshold, _ = best_f1_threshold([str(v) == positive_label for v in y], proba[:, pos])
         self.set_threshold(threshold, positive_label)
         return threshold
@@ -177,7 +169,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def _load_state(cls, folder: Path) -> TextClassifier:
         model = joblib.load(folder / STATE_FILE)
         if not isinstance(model, TextClassifier):
-            raise TypeError(f"{folder / STATE_FILE} does not hold an nlpops model")
+            raise ModelFileError(f"{folder / STATE_FILE} does not hold an nlpops model")
         return model
 
 
@@ -195,7 +187,7 @@ def best_f1_threshold(is_positive: Sequence[bool] | np.ndarray, scores: np.ndarr
 
     truth = np.asarray(is_positive, dtype=bool)
     if truth.all() or not truth.any():
-        raise ValueError("tuning a threshold needs both positive and negative examples")
+        raise DataError("tuning a threshold needs both positive and negative examples")
     precision, recall, cuts = precision_recall_curve(truth, scores)
     f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
     best = int(np.argmax(f1))

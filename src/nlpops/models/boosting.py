@@ -8,6 +8,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.decomposition import TruncatedSVD
 
+from nlpops.errors import ParameterError
 from nlpops.models.classical import _TfidfModel, normalized, word_tfidf
 
 
@@ -96,7 +97,7 @@ class TfidfBoosting(_TfidfModel):
                 tree_method="hist",
                 max_bin=self.max_bin,
             )
-        raise ValueError(f"booster must be 'lightgbm' or 'xgboost', got {self.booster!r}")
+        raise ParameterError(f"booster must be 'lightgbm' or 'xgboost', got {self.booster!r}")
 
     def _reduce(self, feats: sparse.csr_matrix) -> Any:
         reduced = feats if self.svd_ is None else self.svd_.transform(feats)

@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from nlpops.errors import ParameterError
 from nlpops.models.base import TextClassifier
 from nlpops.models.fast_tfidf import WHITESPACE_TOKENS, SplitWordTfidf, WordCachedCharTfidf
 from nlpops.settings import speed_shortcuts
@@ -185,7 +186,7 @@ class TfidfLogReg(_TfidfModel):
         self.nb_ratio_: sparse.dia_matrix | None = None
         if self.nb_scale:
             if len(self.classes_) != 2:
-                raise ValueError(f"nb_scale needs exactly two classes, got {len(self.classes_)}")
+                raise ParameterError(f"nb_scale needs exactly two classes, got {len(self.classes_)}")
             self.nb_ratio_ = sparse.diags(nb_log_count_ratio(feats, y, self.nb_alpha))
             feats = feats @ self.nb_ratio_
         self.clf_ = self._classifier().fit(feats, y)
@@ -250,10 +251,10 @@ class TfidfNaiveBayes(_TfidfModel):
             return MultinomialNB(alpha=self.alpha)
         if self.variant == "complement":
             return ComplementNB(alpha=self.alpha)
-        raise ValueError(f"variant must be 'multinomial' or 'complement', got {self.variant!r}")
+        raise ParameterError(f"variant must be 'multinomial' or 'complement', got {self.variant!r}")
 
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
         super()._fit(texts, y)
         # Scoring multiplies by feature_log_prob_.T; stored Fortran-ordered, that transpose is
-        # C-contiguous and scipy no longer copies it on every call (0.45 ms at 100k features).
+        # C-contiguous, so scipy does not copy it on every call (0.45 ms at 100k features).
         self.clf_.feature_log_prob_ = np.asfortranarray(self.clf_.feature_log_prob_)

@@ -38,12 +38,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from nlpops.models.hf.checkpoints import (
-    E5_ALIASES,
-    USE_ALIASES,
-    CheckpointError,
-    resolve_checkpoint,
-)
+from nlpops.errors import CheckpointError
+from nlpops.models.hf.checkpoints import E5_ALIASES, USE_ALIASES, resolve_checkpoint
 from nlpops.settings import resolve_threads
 
 OnBatch = Callable[[int], None]

@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from nlpops.errors import ModelFileError, ParameterError
 from nlpops.models.base import STATE_FILE, TextClassifier, load_model_dir
 from nlpops.models.names import current_params
 
@@ -29,7 +30,7 @@ from nlpops.models.names import current_params
 def _member_specs(kind: str, members: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     specs = list(members or [])
     if not specs or any(not isinstance(s, dict) or "kind" not in s for s in specs):
-        raise ValueError(f"{kind} needs members, a list of {{kind: ..., params}}; got {members!r}")
+        raise ParameterError(f"{kind} needs members, a list of {{kind: ..., params}}; got {members!r}")
     return specs
 
 
@@ -72,7 +73,7 @@ class _Members(TextClassifier):
     def _load_state(cls, folder: Path) -> TextClassifier:
         model = joblib.load(folder / STATE_FILE)
         if not isinstance(model, cls):
-            raise TypeError(f"{folder / STATE_FILE} does not hold a {cls.__name__} model")
+            raise ModelFileError(f"{folder / STATE_FILE} does not hold a {cls.__name__} model")
         model.members_ = [load_model_dir(folder / f"member_{i}") for i in range(len(model._specs()))]
         return model
 
@@ -94,7 +95,7 @@ class SoftVoting(_Members):
     def _specs(self) -> list[dict[str, Any]]:
         specs = _member_specs("soft_vote", self.members)
         if self.weights is not None and len(self.weights) != len(specs):
-            raise ValueError(f"soft_vote: {len(self.weights)} weights for {len(specs)} members")
+            raise ParameterError(f"soft_vote: {len(self.weights)} weights for {len(specs)} members")
         return specs
 
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
@@ -136,7 +137,7 @@ class Stacking(_Members):
         specs = _member_specs("stack", self.members)
         folds = isinstance(self.cv, int) and not isinstance(self.cv, bool) and self.cv >= 2
         if not folds and not (isinstance(self.cv, float) and 0 < self.cv < 1):
-            raise ValueError(
+            raise ParameterError(
                 f"stack: cv must be an int >= 2 (folds) or a float in (0, 1) (held out); got {self.cv!r}"
             )
         return specs

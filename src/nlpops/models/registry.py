@@ -12,6 +12,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from nlpops.errors import ParameterError, UnknownNameError
 from nlpops.models.base import TextClassifier
 from nlpops.models.names import RENAMED
 
@@ -41,8 +42,8 @@ def register(kind: str, target: str | Callable[..., TextClassifier]) -> None:
 def model_class(kind: str) -> Callable[..., TextClassifier]:
     """The class (or builder) for ``kind``; a clear error lists the known kinds."""
     if kind not in MODEL_KINDS:
-        raise KeyError(f"unknown model kind {kind!r}; known kinds: {', '.join(sorted(MODEL_KINDS))}")
-    target: Any = MODEL_KINDS[kind]
+        raise UnknownNameError(f"unknown model kind {kind!r}; known kinds: {', '.join(sorted(MODEL_KINDS))}")
+    target = MODEL_KINDS[kind]
     if callable(target):
         return target
     module_name, _, attr = target.partition(":")
@@ -53,7 +54,7 @@ def param_names(kind: str) -> list[str] | None:
     """The hyperparameters ``kind`` accepts (read off its signature), sorted; None when it takes ``**kwargs``.
 
     Raises:
-        KeyError: the kind is unknown.
+        UnknownNameError: the kind is unknown (a ``KeyError`` too).
     """
     cls = model_class(kind)
     get_names = getattr(cls, "_get_param_names", None)  # scikit-learn's reading of __init__
@@ -72,15 +73,15 @@ def check_params(kind: str, params: dict[str, Any]) -> None:
     the naming table or by spelling) and lists the valid ones.
 
     Raises:
-        KeyError: the kind (or a member's kind) is unknown.
-        TypeError: an unknown parameter.
+        UnknownNameError: the kind (or a member's kind) is unknown (a ``KeyError`` too).
+        ParameterError: an unknown parameter (a ``TypeError`` too).
     """
     valid = param_names(kind)
     unknown = [] if valid is None else sorted(set(params) - set(valid))
     if unknown:
         hints = [f"{near!r} for {bad!r}" for bad, near in _nearest(unknown, valid) if near]
         hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
-        raise TypeError(f"model kind {kind!r} has no parameter(s) {unknown}{hint}; valid: {valid}")
+        raise ParameterError(f"model kind {kind!r} has no parameter(s) {unknown}{hint}; valid: {valid}")
     members = params.get("members")
     if isinstance(members, list):
         for i, member in enumerate(members):
@@ -88,7 +89,7 @@ def check_params(kind: str, params: dict[str, Any]) -> None:
                 continue  # the ensemble says what a member must be when it is built
             try:
                 check_params(member["kind"], {k: v for k, v in member.items() if k != "kind"})
-            except (KeyError, TypeError) as exc:
+            except (UnknownNameError, ParameterError) as exc:
                 raise type(exc)(f"members[{i}]: {exc.args[0]}") from None
 
 
@@ -106,8 +107,8 @@ def build_model(kind: str, params: dict[str, Any] | None = None) -> TextClassifi
     """Build an unfitted model of ``kind`` with hyperparameters ``params``.
 
     Raises:
-        KeyError: the kind is unknown.
-        TypeError: a parameter is not one the kind accepts (named in the message, see :func:`check_params`).
+        UnknownNameError: the kind is unknown (a ``KeyError`` too).
+        ParameterError: a parameter is not one the kind accepts (named in the message; a ``TypeError`` too).
     """
     params = dict(params or {})
     check_params(kind, params)

@@ -27,6 +27,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from nlpops.errors import ParameterError
 from nlpops.models.base import TextClassifier
 from nlpops.models.classical import normalized
 from nlpops.text.sentences import sentence_pipeline
@@ -125,7 +126,7 @@ class SpacyVectorsLogReg(TextClassifier):
     # --- estimator --------------------------------------------------------------------------------
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
         if self.weighting not in ("idf", "mean"):
-            raise ValueError(f"weighting must be 'idf' or 'mean', got {self.weighting!r}")
+            raise ParameterError(f"weighting must be 'idf' or 'mean', got {self.weighting!r}")
         df = Counter(w for t in texts for w in set(self.words(t)))
         n = len(texts)
         self.idf_ = {w: math.log((1 + n) / (1 + c)) + 1 for w, c in df.items()}

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from nlpops.errors import ParameterError, UsageError
+
 # Lower-cased names a use case gives the class it watches (Sentiment140, airline tweets, Grand Débat).
 TARGET_NAMES: tuple[str, ...] = (
     "negative", "neg", "négatif", "negatif", "négative", "insatisfait", "dissatisfied", "dissident",
@@ -34,7 +36,7 @@ def target_label(model: Any, given: str | None = None) -> str | None:
     classes = [str(c) for c in getattr(model, "classes_", [])]
     if given is not None:
         if given not in classes:
-            raise ValueError(f"target label {given!r} is not a class of the model: {classes}")
+            raise ParameterError(f"target label {given!r} is not a class of the model: {classes}")
         return given
     saved = getattr(model, "target_label_", None)
     if saved is not None and saved in classes:
@@ -47,7 +49,7 @@ def require_target_label(model: Any, given: str | None = None) -> str:
     label = target_label(model, given)
     if label is None:
         classes = [str(c) for c in getattr(model, "classes_", [])]
-        raise ValueError(
+        raise UsageError(
             f"no class of {classes} reads as the one to watch; name it with --negative-label "
             "(or target_label in the run config)"
         )

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from nlpops.errors import DataError
 from nlpops.models.base import TextClassifier, softmax
 from nlpops.models.classical import build_text_preprocessor
 
@@ -76,7 +77,7 @@ class VaderClassifier(TextClassifier):
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
         labels = {str(c) for c in self.classes_}
         if not self.calibrate and labels not in LABEL_SETS:
-            raise ValueError(
+            raise DataError(
                 f"VaderClassifier needs the labels {{negative, positive}} or {{negative, neutral, positive}}"
                 f" (or calibrate=True), got {sorted(labels)}"
             )

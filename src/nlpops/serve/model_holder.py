@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from nlpops.errors import ModelLoadError
 from nlpops.models.base import load_model_dir
 from nlpops.outputs import filled_once
 from nlpops.tracking import LoadedModel
@@ -25,10 +26,6 @@ from nlpops.tracking import LoadedModel
 log = logging.getLogger(__name__)
 Loader = Callable[[str, Path | None], LoadedModel]
 Resolver = Callable[[str], str | None]
-
-
-class ModelLoadError(RuntimeError):
-    """Loading a model failed; the message says which URI and why."""
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,11 +134,3 @@ def demand(extracted: pd.DataFrame, top: int = 15) -> dict[str, pd.DataFrame]:
             {"skill": counts.index, "postings": counts.to_numpy(), "share": counts.to_numpy() / n}
         )
     return tables
-
-
-def summary_json(tables: dict[str, pd.DataFrame], n_postings: int) -> str:
-    """The demand tables as one JSON object (for ``--json``)."""
-    return json.dumps(
-        {"postings": n_postings} | {label: t.to_dict(orient="records") for label, t in tables.items()},
-        ensure_ascii=False,
-    )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from nlpops.config import ConfigFile, apply_overrides, parse_overrides
+from nlpops.config import ConfigFile, read_config
 
 
 class _Strict(BaseModel):
@@ -123,24 +122,10 @@ class SkillsConfig(_Strict):
 
 
 def load_skills_config(path: Path, overrides: list[str] | None = None) -> SkillsConfig:
-    """Read and validate a skills config; ``--set a.b=value`` overrides are applied first.
+    """Read and validate a skills config (an empty file gives the defaults); ``--set a.b=value``
+    overrides are applied first. It loads as the run configs do (:func:`nlpops.config.read_config`).
 
     Raises:
-        ValueError: missing file, bad YAML, or a wrong key/type (named with the file).
+        ConfigError: missing file, bad YAML, or wrong keys or types (each named with the file).
     """
-    if not path.is_file():
-        raise ValueError(f"{path}: config file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
-    if overrides:
-        raw = apply_overrides(raw, parse_overrides(overrides))
-    try:
-        return SkillsConfig.model_validate(raw, context={"folder": path.parent})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{path}: {where}: {first['msg']}") from exc
+    return read_config(path, SkillsConfig, overrides, empty_ok=True)

@@ -8,6 +8,8 @@ from typing import Any
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from nlpops.errors import ParameterError
+
 LANGS = ("en", "fr")
 _SPACES = re.compile(r"\s{2,}")
 
@@ -23,14 +25,14 @@ def as_texts(texts: str | Iterable[Any]) -> list[str]:
     """
     if isinstance(texts, str):
         return [texts]
-    if hasattr(texts, "columns"):  # a one-column DataFrame
+    if hasattr(texts, "columns"):  # a one-column DataFrame, as MLflow's pyfunc passes it
         frame: Any = texts
         texts = frame.iloc[:, 0]
     return ["" if v is None or v != v else str(v) for v in texts]  # v != v catches NaN
 
 
 def check_choice(name: str, value: str, choices: Iterable[str]) -> None:
-    """Raise a ValueError naming ``value`` when it is not one of ``choices``.
+    """Raise a ParameterError (a ValueError) naming ``value`` when it is not one of ``choices``.
 
     Args:
         name (str): the parameter name, for the message.
@@ -38,11 +40,11 @@ def check_choice(name: str, value: str, choices: Iterable[str]) -> None:
         choices (Iterable[str]): the allowed values.
 
     Raises:
-        ValueError: when ``value`` is not allowed.
+        ParameterError: when ``value`` is not allowed.
     """
     allowed = tuple(choices)
     if value not in allowed:
-        raise ValueError(f"Unknown {name} {value!r}; known: {', '.join(allowed)}")
+        raise ParameterError(f"Unknown {name} {value!r}; known: {', '.join(allowed)}")
 
 
 def squash(text: str) -> str:

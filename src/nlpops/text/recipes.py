@@ -13,6 +13,7 @@ from typing import Any
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from nlpops.errors import ParameterError
 from nlpops.memo import BoundedMemo
 from nlpops.text.base import LANGS, TextStep, as_texts, check_choice
 from nlpops.text.lexical import SEPARATORS
@@ -85,7 +86,7 @@ def _resolve(recipe: str | list[StepSpec]) -> list[StepSpec]:
     """The step specs of a recipe name, or the list itself."""
     if isinstance(recipe, str):
         if recipe not in RECIPES:
-            raise ValueError(f"Unknown recipe {recipe!r}; known recipes: {', '.join(RECIPES)}")
+            raise ParameterError(f"Unknown recipe {recipe!r}; known recipes: {', '.join(RECIPES)}")
         return RECIPES[recipe]
     return list(recipe)
 
@@ -190,7 +191,7 @@ def build_preprocessor(recipe: str | list[StepSpec], lang: str = "en") -> TextPi
         TextPipeline: the unfitted-but-ready pipeline.
 
     Raises:
-        ValueError: for an unknown recipe, step, parameter or language.
+        ParameterError: for an unknown recipe, step, parameter or language.
     """
     pipeline = TextPipeline(recipe=recipe, lang=lang)
     pipeline.fit()  # fails fast on a bad recipe

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from nlpops.errors import ParameterError
 from nlpops.text.base import TextStep
 from nlpops.text.emojis import EmojiStep
 from nlpops.text.french import AccentStep, ElisionStep
@@ -55,17 +56,17 @@ def build_step(spec: StepSpec, lang: str = "en") -> tuple[str, TextStep]:
         tuple[str, TextStep]: the step name and the step.
 
     Raises:
-        ValueError: for an unknown step name or a malformed spec.
+        ParameterError: for an unknown step name or a malformed spec.
     """
     params = {"name": spec} if isinstance(spec, str) else dict(spec)
     name = params.pop("name", None)
     if not isinstance(name, str) or name not in STEPS:
-        raise ValueError(f"Unknown text step {name!r}; known steps: {', '.join(STEPS)}")
+        raise ParameterError(f"Unknown text step {name!r}; known steps: {', '.join(STEPS)}")
     cls = STEPS[name]
     accepted = inspect.signature(cls.__init__).parameters
     if "lang" in accepted:
         params.setdefault("lang", lang)
     unknown = set(params) - set(accepted)
     if unknown:
-        raise ValueError(f"Unknown parameter(s) {sorted(unknown)} for text step {name!r}")
+        raise ParameterError(f"Unknown parameter(s) {sorted(unknown)} for text step {name!r}")
     return name, cls(**params)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
+from nlpops.errors import UsageError
+
 AGG_COLUMNS = ["window", "group", "volume", "negative", "negative_share", "mean_p_negative"]
 
 
@@ -13,7 +15,7 @@ def window_offset(window: str) -> BaseOffset:
     try:
         return pd.tseries.frequencies.to_offset(window)
     except ValueError:
-        raise ValueError(f"--window {window!r}: not a pandas offset alias such as 1h, 15min, 1D") from None
+        raise UsageError(f"--window {window!r}: not a pandas offset alias such as 1h, 15min, 1D") from None
 
 
 def aggregate(scored: pd.DataFrame, window: str = "1h") -> pd.DataFrame:

@@ -1,18 +1,33 @@
-"""Write what a watch found: ``timeline.png`` (spikes marked), ``spikes.csv`` and ``report.html``."""
+"""The end of a watch, whatever the engine: describe the spikes, write ``timeline.png`` (spikes marked),
+``spikes.csv`` and ``report.html``, and send the alerts."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from nlpops.alerts import Channel, send_to_all
 from nlpops.outputs import staged_dir
 from nlpops.plots import _pyplot, _save
-from nlpops.watch.detect import Spike
+from nlpops.watch.detect import Spike, SpikeDetector, describe_spikes
+from nlpops.watch.score import Untimed
 
 MAX_PANELS = 8  # the groups with most negatives get a panel each
+
+
+@dataclass
+class WatchResult:
+    """What a watch produced: the window table, the spikes and the files written."""
+
+    windows: pd.DataFrame
+    spikes: list[Spike]
+    files: dict[str, Path] = field(default_factory=dict)
+    n_posts: int = 0
+    untimed: Untimed = field(default_factory=Untimed)
 
 
 def _joined(spike: Spike) -> list[str]:
@@ -88,3 +103,31 @@ def write_report(
         n_posts = int(agg["volume"].sum()) if len(agg) else 0
         (stage / names["report"]).write_text(_html(table, source, n_posts, window), encoding="utf-8")
     return {key: out_dir / name for key, name in names.items()}
+
+
+def alert_spikes(spikes: Sequence[Spike], channels: Sequence[Channel], source: str) -> None:
+    """One alert per spike on every channel; a failing channel never stops the others."""
+    for s in spikes:
+        subject = f"negative spike: {s.group} at {s.window}"
+        message = (
+            f"{source}: {s.observed} negative posts in the window starting {s.window} for {s.group} "
+            f"(expected {s.expected:.1f}, score {s.score:.1f}); top terms: {', '.join(s.top_terms[:5])}"
+        )
+        send_to_all(channels, subject, message)
+
+
+def report_watch(
+    agg: pd.DataFrame,
+    spikes: list[Spike],
+    negatives: pd.DataFrame,
+    out_dir: Path,
+    window: str,
+    detector: SpikeDetector,
+    channels: Sequence[Channel],
+    source: str,
+) -> WatchResult:
+    """Engine-independent end: describe the spikes from the negative posts, write the report, alert."""
+    describe_spikes(spikes, negatives, window, detector.baseline_windows)
+    files = write_report(out_dir, agg, spikes, source, window)
+    alert_spikes(spikes, channels, source)
+    return WatchResult(agg, spikes, files, int(agg["volume"].sum()))

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nlpops.data.errors import DataError, MissingColumnError
-from nlpops.data.files import detect_format, open_binary, resolve_path
+from nlpops.data.files import open_binary, resolve_path
+from nlpops.data.formats import FORMATS, detect_format
 from nlpops.data.readers import parse_timestamps, sniff_separator
+from nlpops.errors import DataError, MissingColumnError
 from nlpops.models.base import TextClassifier
 
 ALL = "all"  # the group name when no --by column is given
@@ -103,13 +104,11 @@ def read_chunks(path: str | Path, spec: WatchSpec, chunksize: int = 50_000) -> I
         DataError: If the file is missing or unreadable, or lacks one of the spec's columns.
     """
     resolved = resolve_path(path)
-    fmt = detect_format(resolved)
-    if fmt == "parquet":
+    layout = FORMATS[detect_format(resolved)].layout
+    if layout == "parquet":
         yield from _parquet_chunks(resolved, spec, chunksize)
-    elif fmt in {"jsonl", "doccano"}:
-        yield from _text_chunks(resolved, "jsonl", spec, chunksize)
-    else:  # csv, tsv and the csv-shaped named formats (airline, sentiment140 with a header)
-        yield from _text_chunks(resolved, "tsv" if fmt == "tsv" else "csv", spec, chunksize)
+    else:
+        yield from _text_chunks(resolved, layout, spec, chunksize)
 
 
 def to_utc(values: pd.Series) -> pd.Series:

@@ -15,12 +15,14 @@ from typing import Any
 import pandas as pd
 
 from nlpops.alerts import Channel
-from nlpops.data.files import detect_format, resolve_path
+from nlpops.data.files import resolve_path
+from nlpops.data.formats import FORMATS, detect_format
+from nlpops.errors import UsageError
 from nlpops.models.target import require_target_label
 from nlpops.outputs import check_out_dir
 from nlpops.watch.aggregate import complete_windows, window_offset
 from nlpops.watch.detect import Spike, SpikeDetector
-from nlpops.watch.pipeline import WatchResult, report_watch
+from nlpops.watch.report import WatchResult, report_watch
 from nlpops.watch.score import ALL, Untimed, WatchSpec, check_columns, to_utc
 
 
@@ -45,13 +47,13 @@ def spark_session(master: str = "local[*]") -> Any:
 def read_posts(spark: Any, path: str | Path, spec: WatchSpec) -> Any:
     """The spec's columns of a Parquet, JSONL or CSV file as a Spark DataFrame."""
     resolved = resolve_path(path)
-    fmt = detect_format(resolved)
-    if fmt == "parquet":
+    layout = FORMATS[detect_format(resolved)].layout
+    if layout == "parquet":
         frame = spark.read.parquet(str(resolved))
-    elif fmt in {"jsonl", "doccano"}:
+    elif layout == "jsonl":
         frame = spark.read.json(str(resolved))
     else:
-        sep = "\t" if fmt == "tsv" else ","
+        sep = "\t" if layout == "tsv" else ","
         frame = spark.read.csv(str(resolved), header=True, sep=sep, multiLine=True, escape='"')
     check_columns(resolved, list(frame.columns), spec)
     return frame
@@ -67,7 +69,7 @@ def score_spark(spark: Any, frame: Any, model_uri: str, spec: WatchSpec, negativ
 
     setup_tracking()
     if "://" not in model_uri and ":/" not in model_uri and not (Path(model_uri) / "MLmodel").exists():
-        raise ValueError(f"--engine spark needs an MLflow model (models:/…, runs:/…), not {model_uri}")
+        raise UsageError(f"--engine spark needs an MLflow model (models:/…, runs:/…), not {model_uri}")
     model = load_estimator(model_uri).model
     classes = [str(c) for c in model.classes_]
     negative = require_target_label(model, negative_label)
@@ -121,7 +123,7 @@ def _length(window: str) -> pd.Timedelta:
     try:
         return pd.Timedelta(window_offset(window).nanos)
     except ValueError:
-        raise ValueError(
+        raise UsageError(
             f"--window {window!r}: the Spark engine needs a fixed length (1h, 15min, 1D)"
         ) from None
 
@@ -166,20 +168,18 @@ def spike_negatives(scored: Any, spikes: Sequence[Spike], window: str, baseline_
     return frame
 
 
-def run_watch_spark(
+def spark_watch(
     path: str | Path,
     model_uri: str,
     spec: WatchSpec,
     out_dir: Path,
-    window: str = "1h",
-    detector: SpikeDetector | None = None,
-    negative_label: str | None = None,
-    channels: Sequence[Channel] = (),
-    master: str = "local[*]",
+    window: str,
+    detector: SpikeDetector,
+    negative_label: str | None,
+    channels: Sequence[Channel],
+    master: str,
 ) -> WatchResult:
-    """:func:`nlpops.watch.run_watch` on Spark; also writes ``<out_dir>/scored.parquet``."""
-    detector = detector or SpikeDetector()
-    window_offset(window)
+    """The Spark engine of :func:`nlpops.watch.run_watch`; also writes ``<out_dir>/scored.parquet``."""
     spark = spark_session(master)
     posts = read_posts(spark, path, spec)
     scored = score_spark(spark, posts, model_uri, spec, negative_label)

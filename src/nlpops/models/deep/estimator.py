@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
+from nlpops.errors import ParameterError
 from nlpops.models.base import TextClassifier, softmax
 from nlpops.models.classical import build_text_preprocessor
 from nlpops.models.deep.nets import ARCHS, build_net
@@ -170,11 +171,11 @@ class TorchTextClassifier(TextClassifier):
         choices = {"embeddings": EMBEDDINGS, "lr_schedule": SCHEDULES}
         for name, valid in choices.items():
             if getattr(self, name) not in valid:
-                raise ValueError(f"{name} must be one of {valid}, got {getattr(self, name)!r}")
+                raise ParameterError(f"{name} must be one of {valid}, got {getattr(self, name)!r}")
         if self.embeddings == "pretrained" and not self.vectors_path:
-            raise ValueError("embeddings='pretrained' needs vectors_path (word2vec, GloVe, fastText)")
+            raise ParameterError("embeddings='pretrained' needs vectors_path (word2vec, GloVe, fastText)")
         if self.class_weight not in (None, "balanced"):
-            raise ValueError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
+            raise ParameterError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
 
     def _split(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the training part and of the stratified early-stopping part."""

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from nlpops.errors import ParameterError
 from nlpops.models.deep.vocab import PAD_ID
 
 ARCHS = ("embed_bag", "bilstm", "cnn")
@@ -42,7 +43,7 @@ class EmbedBagNet(nn.Module):
     ) -> None:
         super().__init__()
         if pooling not in ("mean", "max"):
-            raise ValueError(f"pooling must be 'mean' or 'max', got {pooling!r}")
+            raise ParameterError(f"pooling must be 'mean' or 'max', got {pooling!r}")
         self.embedding = _embedding(table, bag_mode=pooling)
         self.head = nn.Sequential(
             nn.Dropout(dropout),
@@ -173,4 +174,4 @@ def build_net(arch: str, table: np.ndarray, n_classes: int, params: dict[str, An
     if arch == "cnn":
         kernels = tuple(int(k) for k in params["kernel_sizes"])
         return CNNNet(table, n_classes, params["dropout"], kernels, params["num_filters"])
-    raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+    raise ParameterError(f"arch must be one of {ARCHS}, got {arch!r}")

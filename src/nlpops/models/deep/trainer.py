@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nlpops.errors import ParameterError
 from nlpops.models.deep.vocab import PAD_ID
 from nlpops.progress import progress_bar
 
@@ -54,7 +55,7 @@ def loss_weights(class_weight: str | None, y: np.ndarray, n_classes: int) -> np.
     if class_weight is None:
         return None
     if class_weight != "balanced":
-        raise ValueError(f"class_weight must be None or 'balanced', got {class_weight!r}")
+        raise ParameterError(f"class_weight must be None or 'balanced', got {class_weight!r}")
     counts = np.bincount(y, minlength=n_classes).astype(float)
     return len(y) / (n_classes * np.maximum(counts, 1.0))
 
@@ -144,7 +145,7 @@ def _scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epo
         "cosine": lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total)),
     }
     if cfg.lr_schedule not in factors:
-        raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {cfg.lr_schedule!r}")
+        raise ParameterError(f"lr_schedule must be one of {SCHEDULES}, got {cfg.lr_schedule!r}")
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factors[cfg.lr_schedule])
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from nlpops.errors import DataError, ParameterError
 from nlpops.models.deep.vocab import PAD_ID, Vocab
 
 VECTOR_FORMATS = ("word2vec_bin", "word2vec_text", "glove", "fasttext_vec", "fasttext_bin")
@@ -58,18 +59,18 @@ def load_vectors(path: str | Path, fmt: str | None = None) -> Any:
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: unknown format, or the file cannot be read in that format (path named).
+        ParameterError: unknown format; DataError: the file cannot be read in that format (path named).
     """
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"word vectors file not found: {file}")
     if fmt is not None and fmt not in VECTOR_FORMATS:
-        raise ValueError(f"unknown vectors format {fmt!r}; known: {', '.join(VECTOR_FORMATS)}")
+        raise ParameterError(f"unknown vectors format {fmt!r}; known: {', '.join(VECTOR_FORMATS)}")
     try:
         fmt = fmt or detect_format(file)
         return _read(file, fmt)
     except Exception as err:  # gensim raises many types (struct, unicode, EOF, value) on bad files
-        raise ValueError(f"could not read word vectors from {file} as {fmt}: {err}") from err
+        raise DataError(f"could not read word vectors from {file} as {fmt}: {err}") from err
 
 
 def _read(file: Path, fmt: str) -> Any:
@@ -81,7 +82,7 @@ def _read(file: Path, fmt: str) -> Any:
     binary = fmt == "word2vec_bin"
     kv = KeyedVectors.load_word2vec_format(str(file), binary=binary, no_header=fmt == "glove")
     if len(kv) == 0:
-        raise ValueError("no vectors in the file")
+        raise DataError("no vectors in the file")
     return kv
 
 
@@ -118,7 +119,7 @@ def train_vectors(
         return Word2Vec(sentences=list(sentences), **common).wv
     if method == "fasttext":
         return FastText(sentences=list(sentences), bucket=FASTTEXT_BUCKET, **common).wv
-    raise ValueError(f"vectors method must be one of {TRAINED}, got {method!r}")
+    raise ParameterError(f"vectors method must be one of {TRAINED}, got {method!r}")
 
 
 def _has_subwords(kv: Any) -> bool:

@@ -16,16 +16,14 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
+from nlpops.errors import CheckpointError
+
 MINILM_ALIASES = ("minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2")
 MPNET_ALIASES = ("mpnet", "all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2")
 E5_ALIASES = ("e5-small-multilingual", "e5", "multilingual-e5-small", "intfloat/multilingual-e5-small")
 USE_ALIASES = ("use-multilingual", "use", "universal-sentence-encoder-multilingual")
 MPNET_PARTS = 5
 HUB_HOST = ("huggingface.co", 443)
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded here; the message says what to pass instead."""
 
 
 def minilm_path() -> Path:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from nlpops.errors import ParameterError
+
 MAX_POSITIONS = 512  # BERT-family models have 512 positions unless their config says otherwise
 LENGTH_SAMPLE = 5000  # texts looked at to choose max_length
 
@@ -76,7 +78,9 @@ def encode_windows(
     """
     room = max_length - tokenizer.num_special_tokens_to_add()
     if not 0 <= stride < room:
-        raise ValueError(f"window_stride must be in [0, {room}) for max_length={max_length}, got {stride}")
+        raise ParameterError(
+            f"window_stride must be in [0, {room}) for max_length={max_length}, got {stride}"
+        )
     enc = tokenizer(
         list(texts),
         truncation=True,

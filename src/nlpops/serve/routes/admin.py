@@ -8,9 +8,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nlpops.errors import ModelLoadError
 from nlpops.serve.db import Alert
 from nlpops.serve.deps import AdminDep, DatabaseDep, HolderDep
-from nlpops.serve.model_holder import ModelLoadError
 from nlpops.serve.schemas import AlertPublic, ReloadResult
 
 router = APIRouter(prefix="/v1", tags=["admin"], dependencies=[AdminDep])
