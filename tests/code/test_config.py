@@ -216,12 +216,12 @@ def test_the_skills_config_loads_as_run_configs_do(tmp_path: Path) -> None:
     from nlpops.skills.config import SkillsConfig, load_skills_config
 
     path = tmp_path / "skills.yaml"
-    path.write_text("split: {test_size: 2}\ntraining: {iterations: 0, bogus: 1}\n")
+    path.write_text("split: {test_size: 2}\ntraining: {max_epochs: 0, bogus: 1}\n")
     with pytest.raises(ConfigError) as err:
         load_skills_config(path, ["cv.folds=1"])
     assert str(err.value).splitlines() == [
         f"{path}: split.test_size: Input should be less than 0.9",
-        f"{path}: training.iterations: Input should be greater than or equal to 1",
+        f"{path}: training.max_epochs: Input should be greater than or equal to 1",
         f"{path}: training.bogus: Extra inputs are not permitted",
         f"{path}: cv: Value error, folds must be 0 (off) or at least 2",
     ]

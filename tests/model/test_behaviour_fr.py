@@ -8,6 +8,7 @@ sentence encoders with TF-IDF), both built from ``configs/dissidentia.yaml``.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -72,7 +73,9 @@ def test_directional_outrage_raises_p_dissident(
     dissidentia_model: TextClassifier, base: str, outrage: str
 ) -> None:
     before, after = p_dissident(dissidentia_model, [base, base + outrage])
-    assert after > before + 0.05
+    # a clear rise: 0.05 in probability, or 0.2 in log-odds when the plain sentence is already likely
+    # dissident (a complaint about elected officials at 0.83 can only move a little in probability)
+    assert after > before + 0.05 or math.log(after / (1 - after)) > math.log(before / (1 - before)) + 0.2
 
 
 @pytest.mark.parametrize(
