@@ -98,6 +98,12 @@ class SkillsTraining(_Strict):
     batch_size: int = Field(4, ge=1)
     seed: int = 0
     context_window: int = Field(8, ge=1, description="Tokens around an ambiguous name searched for cues.")
+    learn_lexicon: bool = Field(
+        True, description="Add the gold names of the training texts to the ruler (cross-validation decides)."
+    )
+    lexicon_min_precision: float = Field(
+        0.5, ge=0, le=1, description="Share of a learned name's occurrences in training texts that are gold."
+    )
 
     @property
     def epochs(self) -> int:
