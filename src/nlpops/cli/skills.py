@@ -142,7 +142,7 @@ def train(
     if run.cv is not None:
         console.print(cv_table(run.cv.summary(), f"{run.cv.folds}-fold cross-validation by distinct text"))
     chosen = "chosen by cross-validation" if run.cv is not None else "cv.folds: 0"
-    console.print(f"served mode: {run.mode} ({chosen}); ruler: data files + {run.learned} learned names")
+    console.print(f"served mode: {run.mode} ({chosen}); ruler: {run.lexicon}")
     console.print(scores_table(run.scores, f"held-out distinct texts ({len(run.split.test)})"))
     p = run.promotion
     console.print(

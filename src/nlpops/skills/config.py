@@ -104,6 +104,10 @@ class SkillsTraining(_Strict):
     lexicon_min_precision: float = Field(
         0.5, ge=0, le=1, description="Share of a learned name's occurrences in training texts that are gold."
     )
+    lexicon_refit: bool = Field(
+        True,
+        description="After the held-out scores, the served ruler relearns its names from every gold text.",
+    )
 
     @property
     def epochs(self) -> int:

@@ -15,6 +15,7 @@ from nlpops.skills.config import SkillsConfig
 from nlpops.skills.cv import CVResult
 from nlpops.skills.dataset import SkillsSplit, load_split
 from nlpops.skills.lexicon import Lexicon
+from nlpops.skills.patterns import Skill
 
 
 @dataclass
@@ -30,7 +31,7 @@ class SkillsRun:
     cv: CVResult | None = None
     promotion: Any = None
     train_time_s: float = 0.0
-    learned: int = 0  # names the ruler learned from the training split's gold (0: the data files only)
+    lexicon: str = ""  # where the served ruler's names come from (as saved in the pipeline's meta)
 
 
 def _log_scores(scores: dict[str, dict], prefix: str) -> dict[str, float]:
@@ -104,6 +105,33 @@ def choose(cfg: SkillsConfig, cv: CVResult | None) -> tuple[str, str | None, boo
     return kind or cfg.training.model, mode, learns_lexicon(best)
 
 
+def _log_lexicon(learned: list[Skill], path: Path) -> None:
+    """Log learned names as an ``alias<TAB>canonical<TAB>label`` artifact (``lexicon/``)."""
+    import mlflow
+
+    path.write_text("".join(f"{s.text}\t{s.canonical}\t{s.label}\n" for s in learned), encoding="utf-8")
+    mlflow.log_artifact(str(path), artifact_path="lexicon")
+
+
+def _refit_lexicon(cfg: SkillsConfig, nlp: Any, lexicon: Lexicon, split: SkillsSplit, work: Path) -> None:
+    """After the held-out scores: the served ruler relearns its names from every gold text. The logged
+    scores stay those of the training split's names; the champion gate uses them, or the champion's."""
+    import mlflow
+
+    from nlpops.skills import ner
+    from nlpops.skills.lexicon import GoldLexicon
+
+    gold = split.train + split.test
+    served = GoldLexicon(cfg.training.lexicon_min_precision).fit(gold).skills_
+    ner.set_patterns(nlp, lexicon.patterns(served))
+    nlp.meta["nlpops"]["lexicon"] = (
+        f"data files + {len(served)} names learned from all {len(gold)} gold texts "
+        "(the held-out scores were measured with the training split's names)"
+    )
+    mlflow.log_params({"n_learned_served": len(served)})
+    _log_lexicon(served, work / "served_lexicon.tsv")
+
+
 def train_skills(
     cfg: SkillsConfig,
     on_epoch: Callable[[int, float], None] | None = None,
@@ -141,10 +169,7 @@ def train_skills(
         mlflow.set_tags({"kind": f"{kind}_ner", "split_hash": split.test_hash, "task": "skills"})
         served = {"model": kind, "served_mode": str(mode), "learn_lexicon": learn, "n_learned": len(learned)}
         mlflow.log_params(_params(cfg, split, len(patterns)) | served)
-        (Path(tmp) / "learned_lexicon.tsv").write_text(
-            "".join(f"{s.text}\t{s.canonical}\t{s.label}\n" for s in learned), encoding="utf-8"
-        )
-        mlflow.log_artifact(str(Path(tmp) / "learned_lexicon.tsv"), artifact_path="lexicon")
+        _log_lexicon(learned, Path(tmp) / "learned_lexicon.tsv")
         if cv is not None:
             mlflow.log_metrics(cv.metrics())
             (Path(tmp) / "cv.json").write_text(json.dumps(cv.summary(), indent=1))
@@ -158,6 +183,8 @@ def train_skills(
             mlflow.log_metric("epoch_ner_loss", loss, step=epoch)
         mlflow.log_metrics({"train_time_s": train_time})
         scores, reviewed_scores = _score_and_log(nlp, split, Path(tmp))
+        if learn and t.lexicon_refit and "entity_ruler" in nlp.pipe_names:
+            _refit_lexicon(cfg, nlp, lexicon, split, Path(tmp))
         nlp.to_disk(Path(tmp) / "pipeline")
         uri = log_pipeline(nlp, Path(tmp) / "pipeline", [r.text for r in split.test[:2]])
     run = SkillsRun(
@@ -169,7 +196,7 @@ def train_skills(
         ner.served_mode(nlp),
         cv,
         train_time_s=train_time,
-        learned=len(learned),
+        lexicon=nlp.meta["nlpops"]["lexicon"],
     )
     run.promotion = promote(cfg, run)
     return run
