@@ -30,7 +30,7 @@ def skills_client(settings: Settings, skills_dir: Path) -> Iterator[TestClient]:
         yield c
 
 
-POSTING = "Stack : Python, K8s et PostgreSQL sur AWS. Python again."
+POSTING = "Stack : Python, Kafka et PostgreSQL sur AWS. Python again."
 
 
 def test_extract_one_posting(skills_client: TestClient, skills_dir: Path) -> None:
@@ -42,7 +42,7 @@ def test_extract_one_posting(skills_client: TestClient, skills_dir: Path) -> Non
     found = [(s["text"], s["label"], s["skill"]) for s in posting["skills"]]
     assert found == [
         ("Python", "PROG_LANG", "Python"),
-        ("K8s", "FRAMEWORKS", "Kubernetes"),
+        ("Kafka", "FRAMEWORKS", "Apache Kafka"),
         ("PostgreSQL", "DB", "PostgreSQL"),
         ("AWS", "PLATFORM", "Amazon Web Services"),
         ("Python", "PROG_LANG", "Python"),
@@ -68,7 +68,7 @@ def test_report_counts_postings_not_mentions(skills_client: TestClient) -> None:
         row["skill"]: (row["postings"], round(row["share"], 3)) for row in body["categories"]["PROG_LANG"]
     }
     assert langs == {"Python": (2, 0.667), "Java": (1, 0.333)}
-    assert [row["skill"] for row in body["categories"]["FRAMEWORKS"]] == ["Kubernetes", "Docker"]
+    assert [row["skill"] for row in body["categories"]["FRAMEWORKS"]] == ["Apache Kafka", "Docker"]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from skills_support import tiny_records
 
-from nlpops.skills.cv import CVResult, cross_validate, kfold_distinct, split_row
+from nlpops.skills.cv import CVResult, cross_validate, kfold_distinct, learns_lexicon, split_row
+from nlpops.skills.lexicon import Lexicon
+from nlpops.skills.patterns import Skill
 from nlpops.skills.schema import Record
 
 
@@ -53,6 +55,9 @@ def test_summary_is_mean_and_sd_and_the_best_row_wins() -> None:
     assert result.best() == "ruler"  # 0.900 > 0.867
     assert result.metrics()["cv_spacy_both_micro_f1_sd"] == pytest.approx(0.1443, abs=1e-4)
     assert split_row("spacy:ner_first") == ("spacy", "ner_first") and split_row("ruler") == (None, "ruler")
+    assert split_row("spacy:both+guidelines") == ("spacy", "both")
+    assert split_row("ruler+guidelines") == (None, "ruler")
+    assert learns_lexicon("spacy:both") and not learns_lexicon("ruler+guidelines")
 
 
 @pytest.mark.training
@@ -63,11 +68,55 @@ def test_cross_validate_trains_one_pipeline_per_fold() -> None:
         {"cv": {"folds": 3, "seed": 1}, "training": {"base": "blank_en", "max_epochs": 2}}
     )
     data = [Record(r["text"], tuple(tuple(s) for s in r["label"])) for r in tiny_records()]
-    patterns = [{"label": "PROG_LANG", "pattern": [{"LOWER": "python"}], "id": "Python"}]
+    lexicon = Lexicon(((Skill("Python", "Python", "PROG_LANG"),),), (), frozenset())
     seen: list[tuple[str, int, int]] = []
-    result = cross_validate(cfg, data, patterns, on_fold=lambda *a: seen.append(a))
+    result = cross_validate(cfg, data, lexicon, on_fold=lambda *a: seen.append(a))
     assert seen == [("spacy", 1, 3), ("spacy", 2, 3), ("spacy", 3, 3)]
-    assert set(result.scores) == {"ruler", "spacy:ner", "spacy:both", "spacy:ner_first"}
+    assert set(result.scores) == {
+        "ruler",
+        "spacy:ner",
+        "spacy:both",
+        "spacy:ner_first",
+        "ruler+guidelines",
+        "spacy:both+guidelines",
+        "spacy:ner_first+guidelines",
+    }
     assert all(len(runs) == 3 for runs in result.scores.values())
-    # the ruler knows "python" only, which one posting holds: right in that fold, silent in the others
-    assert sorted(s["micro_precision"] for s in result.scores["ruler"]) == [0.0, 0.0, 1.0]
+    # the ruler knows "python" only, which one posting holds: right in that fold, silent in the others;
+    # every other name is in one posting only, so the names learned from the training folds never hit
+    for row in ("ruler", "ruler+guidelines"):
+        assert sorted(s["micro_precision"] for s in result.scores[row]) == [0.0, 0.0, 1.0]
+
+
+def posting(*names: tuple[str, str]) -> Record:
+    """A posting listing ``names`` (surface, label) with their spans."""
+    text, spans = "Stack:", []
+    for name, label in names:
+        text += " "
+        spans.append((len(text), len(text) + len(name), label))
+        text += name + ","
+    return Record(text + " and more.", tuple(spans))
+
+
+@pytest.mark.training
+def test_the_learned_lexicon_never_sees_the_test_fold() -> None:
+    """A name of one posting only is never tagged by the ruler when that posting is tested (the
+    lexicon is learned from the other folds), unless the data files know it; a name of every posting
+    is learned from the training folds and tagged in every test fold."""
+    from nlpops.skills.config import SkillsConfig
+
+    cfg = SkillsConfig.model_validate(
+        {"cv": {"folds": 3, "seed": 1}, "training": {"base": "blank_en", "iterations": 1}}
+    )
+    once = ["Zorblax", "Quintor", "Vexaron", "Plimsoq", "Draxule", "Murgle"]
+    data = [posting((name, "FRAMEWORKS"), ("Flimflam", "PLATFORM"), ("Python", "PROG_LANG")) for name in once]
+    lexicon = Lexicon(((Skill("Python", "Python", "PROG_LANG"),),), (), frozenset())
+    result = cross_validate(cfg, data, lexicon)
+    for fold in result.scores["ruler"]:
+        labels = fold["per_label"]
+        assert labels["FRAMEWORKS"]["recall"] == 0.0  # the test postings' own names: not learned
+        assert labels["PLATFORM"]["recall"] == 1.0  # learned from the training folds
+        assert labels["PROG_LANG"]["recall"] == 1.0  # the data files' name, in every fold
+    for fold in result.scores["ruler+guidelines"]:
+        assert fold["per_label"]["PLATFORM"]["recall"] == 0.0
+        assert fold["per_label"]["PROG_LANG"]["recall"] == 1.0

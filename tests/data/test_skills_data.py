@@ -64,3 +64,37 @@ def test_skill_lists_and_original_patterns() -> None:
     assert counts["platforms"] < 262  # Wikipedia category rows ("Cloud databases (11 P)") dropped
     patterns = read_patterns(DATA_DIR / "ner_jobs_skill_patterns.jsonl.gz")
     assert len(patterns) == 1199 and {p["label"] for p in patterns} == set(LABELS)
+
+
+def named_in_guidelines(alias: str, guide: str) -> bool:
+    """The alias, or the name of its ``.js`` form, as a whole name in the (lowercased) guidelines."""
+    import re
+
+    stem = re.match(r"^(.+?)\.?\s?js$", alias, re.IGNORECASE)
+    forms = {alias, alias.replace("-", " "), *([stem[1]] if stem else [])}
+    return any(re.search(r"(?<![\w.])" + re.escape(f.lower()) + r"(?!\w|\.\w)", guide) for f in forms)
+
+
+def test_shipped_aliases_never_come_from_the_gold_texts() -> None:
+    """``aliases.tsv`` holds names the guidelines name; ``aliases_common.tsv`` names that no gold text
+    holds. So no shipped alias can lift a cross-validated score by having been read from a test fold:
+    the gold-only names are learned per fold (``GoldLexicon``)."""
+    import spacy
+    from spacy.matcher import PhraseMatcher
+
+    from nlpops.skills.patterns import shipped_aliases, spelling_variants
+    from nlpops.skills.tokens import split_glued_words
+
+    guide = (DATA_DIR / "ner_jobs_annotation_guidelines.md").read_text(encoding="utf-8").lower()
+    named = shipped_aliases("aliases.tsv")
+    assert len(named) > 100
+    assert [a.text for a in named if not named_in_guidelines(a.text, guide)] == []
+    nlp = split_glued_words(spacy.blank("fr"))
+    common = shipped_aliases("aliases_common.tsv")
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    for alias in common:
+        matcher.add(alias.text, [nlp.make_doc(f) for f in spelling_variants(alias.text)])
+    texts = {r.text for r in read_doccano(DATA_DIR / "ner_jobs_doccano_reviewed.jsonl.gz")}
+    found = {nlp.vocab.strings[m] for text in texts for m, _, _ in matcher(nlp.make_doc(text))}
+    assert len(common) > 50 and found == set()
+    assert not {a.text.lower() for a in named} & {a.text.lower() for a in common}

@@ -158,7 +158,7 @@ def train(
     if run.cv is not None:
         console.print(cv_table(run.cv.summary(), f"{run.cv.folds}-fold cross-validation by distinct text"))
     chosen = "chosen by cross-validation" if run.cv is not None else "cv.folds: 0"
-    console.print(f"served mode: {run.mode} ({chosen})")
+    console.print(f"served mode: {run.mode} ({chosen}); ruler: {run.lexicon}")
     console.print(scores_table(run.scores, f"held-out distinct texts ({len(run.split.test)})"))
     p = run.promotion
     console.print(
@@ -198,7 +198,11 @@ def scores_table(scores: dict[str, dict], title: str) -> Table:
 
 def cv_table(summary: dict[str, dict], title: str) -> Table:
     """Cross-validated rows: per-label F1 and micro P / R / F1, each as mean ± sd over the folds."""
-    table = Table(title=title)
+    caption = (
+        "+guidelines: the ruler has the data files' names only; "
+        "the other rows also learn the gold names of each fold's training texts"
+    )
+    table = Table(title=title, caption=caption)
     table.add_column("row", no_wrap=True)
     for col in (*(f"{label} F1" for label in LABELS), "micro P", "micro R", "micro F1"):
         table.add_column(col)
@@ -282,20 +286,19 @@ def _cross_validate(config: Path, data: Path | None, overrides: list[str], quiet
     from nlpops.skills.config import load_skills_config
     from nlpops.skills.cv import cross_validate
     from nlpops.skills.dataset import load_split
-    from nlpops.skills.patterns import build_ruler_patterns
+    from nlpops.skills.run import read_lexicon
 
     cfg = load_skills_config(config, overrides + ([f"data.annotations={data}"] if data else []))
     if not cfg.cv.folds:
         raise ConfigError(f"{config}: cv.folds is 0 (set --set cv.folds=5)")
     with _bad_file():
         split = load_split(cfg)
-        aliases = cfg.data.path(cfg.data.aliases) if cfg.data.aliases else None
-        patterns = build_ruler_patterns([cfg.data.path(p) for p in cfg.data.skill_lists], aliases)
+        lexicon = read_lexicon(cfg)
     if quiet:
-        result = cross_validate(cfg, split.train + split.test, patterns, split.weak)
+        result = cross_validate(cfg, split.train + split.test, lexicon, split.weak)
     else:
         with _progress() as (on_fold, _):
-            result = cross_validate(cfg, split.train + split.test, patterns, split.weak, on_fold)
+            result = cross_validate(cfg, split.train + split.test, lexicon, split.weak, on_fold)
     return {"folds": result.folds, "best": result.best(), "rows": result.summary()}
 
 

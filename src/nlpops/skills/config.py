@@ -97,6 +97,16 @@ class SkillsTraining(_Strict):
     batch_size: int = Field(4, ge=1)
     random_state: int = 0
     context_window: int = Field(8, ge=1, description="Tokens around an ambiguous name searched for cues.")
+    learn_lexicon: bool = Field(
+        True, description="Add the gold names of the training texts to the ruler (cross-validation decides)."
+    )
+    lexicon_min_precision: float = Field(
+        0.5, ge=0, le=1, description="Share of a learned name's occurrences in training texts that are gold."
+    )
+    lexicon_refit: bool = Field(
+        True,
+        description="After the held-out scores, the served ruler relearns its names from every gold text.",
+    )
 
     def tagger_params(self) -> dict[str, Any] | None:
         """The transformer tagger's parameters (seeded like the rest), or None for spaCy's NER."""

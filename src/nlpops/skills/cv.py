@@ -3,7 +3,8 @@
 With 65 annotated texts one held-out split of 20 is noise (a few postings swing micro-F1 by 0.05), so
 the combination to serve (ruler, NER, transformer tagger, and their orders) is chosen on the folds'
 mean micro-F1, never on the registered model's test texts. Each fold trains a fresh pipeline on the
-other folds (plus the weak records, which are never gold texts) and scores it on its own texts.
+other folds (plus the weak records, which are never gold texts), learns its ruler's gold names from
+those folds only, and scores it on its own texts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nlpops.skills.config import SkillsConfig
+from nlpops.skills.lexicon import Lexicon
 from nlpops.skills.schema import LABELS, Record
 
 Fold = tuple[list[Record], list[Record]]
@@ -73,7 +75,7 @@ class CVResult:
         """Flat MLflow metrics: ``cv_<row>_micro_f1`` (mean), ``…_sd``, and each label's F1."""
         out: dict[str, float] = {}
         for row, s in self.summary().items():
-            key = "cv_" + row.replace(":", "_")
+            key = "cv_" + row.replace(":", "_").replace("+", "_")
             out[f"{key}_micro_f1"], out[f"{key}_micro_f1_sd"] = s["f1"]
             out |= {f"{key}_{label}_f1": s["per_label"][label]["f1"][0] for label in LABELS}
         return out
@@ -83,40 +85,60 @@ def _mean_sd(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
+GUIDELINES = "+guidelines"  # the suffix of a row whose ruler has the data files' names only
+
+
 def cross_validate(
     cfg: SkillsConfig,
     records: list[Record],
-    patterns: list[dict[str, Any]],
+    lexicon: Lexicon,
     weak: list[Record] | None = None,
     on_fold: OnFold | None = None,
 ) -> CVResult:
     """Train and score every model kind of ``cfg.cv_models`` on ``cfg.cv.folds`` folds.
 
-    Rows: ``ruler`` (no training: scored once per fold), and per model kind ``<kind>:ner``,
-    ``<kind>:both`` (ruler first) and ``<kind>:ner_first``; only ``<kind>:ner`` with ``training.ruler: none``.
+    Each fold's ruler has the data files' names (``lexicon``) and the names learned from the fold's
+    training texts only (:class:`~nlpops.skills.lexicon.GoldLexicon`). Rows: ``ruler`` (no training:
+    scored once per fold), and per model kind ``<kind>:ner``, ``<kind>:both`` (ruler first) and
+    ``<kind>:ner_first``; each row with a ruler again as ``…+guidelines``, the data files' names only
+    (the same trained NER); only ``<kind>:ner`` with ``training.ruler: none``.
     """
     from nlpops.skills import ner
+    from nlpops.skills.lexicon import GoldLexicon
 
     t = cfg.training
     result = CVResult(cfg.cv.folds)
     folds = kfold_distinct(records, cfg.cv.folds, cfg.cv.seed)
+    guide = lexicon.patterns()
     for kind in cfg.cv_models:
         tagger = t.model_copy(update={"model": kind}).tagger_params()
         for k, (train, test) in enumerate(folds, 1):
             if on_fold:
                 on_fold(kind, k, len(folds))
+            learned = GoldLexicon(t.lexicon_min_precision).fit(train).skills_  # training texts only
             ruler = "none" if t.ruler == "none" else "before"  # the modes set the order, not the build
-            nlp = ner.build_pipeline(t.base, patterns, ruler, t.context_window, tagger)
+            nlp = ner.build_pipeline(t.base, lexicon.patterns(learned), ruler, t.context_window, tagger)
             ner.train_ner(nlp, train + (weak or []), t.max_epochs, t.dropout, t.batch_size, t.random_state)
-            for mode, scores in ner.evaluate_records(nlp, test).items():
-                row = "ruler" if mode == "ruler" else f"{kind}:{mode}"
-                if mode == "ruler" and kind != cfg.cv_models[0]:
+            scores = dict(ner.evaluate_records(nlp, test))
+            if ruler != "none":
+                ner.set_patterns(nlp, guide)
+                modes = ner.evaluate_records(nlp, test).items()
+                scores |= {mode + GUIDELINES: s for mode, s in modes if mode != "ner"}
+            for mode, s in scores.items():
+                if mode.startswith("ruler") and kind != cfg.cv_models[0]:
                     continue  # the ruler does not depend on the model kind
-                result.scores.setdefault(row, []).append(scores)
+                row = mode if mode.startswith("ruler") else f"{kind}:{mode}"
+                result.scores.setdefault(row, []).append(s)
     return result
 
 
 def split_row(row: str) -> tuple[str | None, str]:
-    """``"spacy:both"`` → ``("spacy", "both")``; ``"ruler"`` → ``(None, "ruler")``."""
-    kind, _, mode = row.rpartition(":")
+    """``"spacy:both"`` → ``("spacy", "both")``; ``"ruler"`` → ``(None, "ruler")`` (and the same
+    with a ``+guidelines`` suffix: :func:`learns_lexicon` tells them apart)."""
+    kind, _, mode = row.removesuffix(GUIDELINES).rpartition(":")
     return kind or None, mode
+
+
+def learns_lexicon(row: str) -> bool:
+    """Whether the row's ruler learns the training texts' gold names (no ``+guidelines`` suffix)."""
+    return not row.endswith(GUIDELINES)

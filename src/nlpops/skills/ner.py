@@ -61,6 +61,13 @@ def add_rules(nlp: Language, patterns: list[dict[str, Any]], after_ner: bool, wi
     nlp.add_pipe("skills_context", config=cfg, last=True)  # also filters the NER's entities
 
 
+def set_patterns(nlp: Language, patterns: list[dict[str, Any]]) -> None:
+    """Replace the EntityRuler's patterns (the NER and the context rule are untouched)."""
+    ruler: Any = nlp.get_pipe("entity_ruler")
+    ruler.clear()
+    ruler.add_patterns(patterns)
+
+
 def ner_config(use_vectors: bool) -> dict[str, Any]:
     """The NER's config: spaCy's default, or a tok2vec that also reads the base's static vectors."""
     if not use_vectors:

@@ -77,10 +77,23 @@ def default_cue_words() -> list[str]:
     return [line.lower() for line in _resource_lines("cue_words.txt")]
 
 
+# The shipped aliases, by provenance: the names the guidelines name, and names no gold text holds.
+SHIPPED_ALIASES = ("aliases.tsv", "aliases_common.tsv")
+
+
 def read_aliases(path: Path | None = None) -> list[Skill]:
-    """Aliases (``alias<TAB>canonical<TAB>label``); the shipped file when ``path`` is None."""
-    lines = path.read_text(encoding="utf-8").splitlines() if path else _resource_lines("aliases.tsv")
-    where = str(path or "resources/aliases.tsv")
+    """Aliases (``alias<TAB>canonical<TAB>label``); the shipped files when ``path`` is None."""
+    if path is None:
+        return [s for name in SHIPPED_ALIASES for s in shipped_aliases(name)]
+    return _parse_aliases(path.read_text(encoding="utf-8").splitlines(), str(path))
+
+
+def shipped_aliases(name: str) -> list[Skill]:
+    """One shipped aliases file (see :data:`SHIPPED_ALIASES`)."""
+    return _parse_aliases(_resource_lines(name), f"resources/{name}")
+
+
+def _parse_aliases(lines: list[str], where: str) -> list[Skill]:
     skills = []
     for number, line in enumerate(lines, 1):
         if not line.strip() or line.startswith("#") or line.startswith("alias\t"):
@@ -148,10 +161,11 @@ def read_skill_list(path: Path) -> list[Skill]:
 
 
 def merge_skills(
-    lists: Iterable[list[Skill]], aliases: list[Skill], not_skills: set[str] | None = None
+    lists: Iterable[Iterable[Skill]], aliases: Iterable[Skill], not_skills: set[str] | None = None
 ) -> list[Skill]:
-    """One skill per lowercased surface form: the first list wins, aliases override (they fix labels),
-    and the names the guidelines never tag (``not_skills``, lowercased) are left out of both."""
+    """One skill per lowercased surface form: the first list wins, aliases override (they fix labels;
+    the last alias of a form wins), and the names the guidelines never tag (``not_skills``, lowercased)
+    are left out of both."""
     merged: dict[str, Skill] = {}
     for skills in lists:
         for skill in skills:
