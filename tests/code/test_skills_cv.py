@@ -106,7 +106,7 @@ def test_the_learned_lexicon_never_sees_the_test_fold() -> None:
     from nlpops.skills.config import SkillsConfig
 
     cfg = SkillsConfig.model_validate(
-        {"cv": {"folds": 3, "seed": 1}, "training": {"base": "blank_en", "iterations": 1}}
+        {"cv": {"folds": 3, "seed": 1}, "training": {"base": "blank_en", "max_epochs": 1}}
     )
     once = ["Zorblax", "Quintor", "Vexaron", "Plimsoq", "Draxule", "Murgle"]
     data = [posting((name, "FRAMEWORKS"), ("Flimflam", "PLATFORM"), ("Python", "PROG_LANG")) for name in once]
