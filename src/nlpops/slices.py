@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from nlpops.text.normalize import URL
+
 SHORT_MAX_WORDS = 7  # short: fewer than 8 words
 LONG_MIN_WORDS = 25
-_URL = re.compile(r"https?://\S+|\bwww\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 _HASHTAG = re.compile(r"(?<![\w&])#\w+")  # the lookbehind skips HTML entities such as &#39;
 _NEGATION = re.compile(
@@ -30,7 +31,7 @@ def _has_all_caps_word(text: str) -> bool:
 SLICES: dict[str, Callable[[str], bool]] = {
     "short": lambda text: len(text.split()) <= SHORT_MAX_WORDS,
     "long": lambda text: len(text.split()) >= LONG_MIN_WORDS,
-    "has_url": lambda text: _URL.search(text) is not None,
+    "has_url": lambda text: URL.search(text) is not None,
     "has_mention": lambda text: _MENTION.search(text) is not None,
     "has_hashtag": lambda text: _HASHTAG.search(text) is not None,
     "negation": lambda text: _NEGATION.search(text) is not None,

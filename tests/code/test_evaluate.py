@@ -164,6 +164,7 @@ def test_per_class_report_and_confusion() -> None:
         ("long", " ".join(["w"] * 24), False),
         ("has_url", "see https://example.com/x now", True),
         ("has_url", "visit www.example.org", True),
+        ("has_url", "read bit.ly/3xYz first", True),  # a bare short link is a link too
         ("has_url", "no link at all", False),
         ("has_mention", "thanks @bob!", True),
         ("has_mention", "mail me at bob@example.com", False),

@@ -16,7 +16,8 @@ HASHTAG_MODES = ("word", "placeholder", "remove")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u2060\ufeff]")
 _MOJIBAKE_HINT = re.compile(r"[ÂÃâ][\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
-_URL = re.compile(
+# a link: with a scheme or www., or a bare domain with a common suffix (bit.ly/x); slices use it too
+URL = re.compile(
     r"(?:https?://|www\.)\S+?(?=[.,!?;:)\]'\"]*(?:\s|$))"
     r"|(?<![\w@.])[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|ly|io|co|fr|me|gl|uk|de|tv|be)\b(?:/\S*)?",
     re.IGNORECASE,
@@ -101,7 +102,7 @@ class UrlStep(_ReplaceStep):
         mode (str): ``"placeholder"`` or ``"remove"``.
     """
 
-    _pattern = _URL
+    _pattern = URL
     _placeholder = "xxurl"
     _hint = _URL_HINT
 
