@@ -153,6 +153,18 @@ class SentenceTransformerEncoder:
         self.model.save(str(folder))
 
 
+def save_encoder(encoder: Encoder, folder: Path) -> None:
+    """Copy a folder or hub-id encoder into ``folder``; the packaged encoders are never copied.
+
+    Raises:
+        CheckpointError: ``encoder`` is a packaged one (e5, USE), which has nothing to copy.
+    """
+    inner = encoder.inner if isinstance(encoder, CachedEncoder) else encoder
+    if not isinstance(inner, SentenceTransformerEncoder):
+        raise CheckpointError(f"the {inner.key} encoder ships in its package: there is nothing to copy")
+    inner.save(folder)
+
+
 class CachedEncoder:
     """An encoder whose vectors are kept per text hash, so a run encodes each text once."""
 
@@ -180,9 +192,6 @@ class CachedEncoder:
         if not digests:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([found[d] for d in digests])
-
-    def __getattr__(self, name: str) -> Any:  # save() and the encoder's own attributes
-        return getattr(self.inner, name)
 
 
 class _VectorCache:

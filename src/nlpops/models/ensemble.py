@@ -37,11 +37,13 @@ def _member_specs(kind: str, members: list[dict[str, Any]] | None) -> list[dict[
 def _fit_member(spec: dict[str, Any], texts: list[str], labels: np.ndarray) -> TextClassifier:
     from nlpops.models.registry import build_model
 
-    return build_model(spec["kind"], {k: v for k, v in spec.items() if k != "kind"}).fit(texts, labels)
+    return build_model(spec["kind"], {k: v for k, v in spec.items() if k != "kind"}).fit(texts, list(labels))
 
 
 class _Members(TextClassifier):
     """Persistence shared by the ensembles: the ensemble in ``STATE_FILE``, each member in its folder."""
+
+    members: list[dict[str, Any]] | None
 
     def _specs(self) -> list[dict[str, Any]]:
         raise NotImplementedError

@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from nlpops.models.base import TextClassifier
 from nlpops.models.classical import build_text_preprocessor, normalized
-from nlpops.models.encoders import load_encoder
+from nlpops.models.encoders import load_encoder, save_encoder
 from nlpops.models.hf.checkpoints import shipped
 from nlpops.progress import progress_bar
 
@@ -109,7 +109,7 @@ class SentenceLRClassifier(TextClassifier):
     def _save_state(self, folder: Path) -> None:
         copied = not shipped(self.checkpoint)  # installed packages are not copied into the model
         if copied:
-            self.encoder_.save(folder / ENCODER_DIR)
+            save_encoder(self.encoder_, folder / ENCODER_DIR)
         joblib.dump(self.head_, folder / HEAD_FILE)
         state = {"params": self.get_params(deep=False), "classes": [str(c) for c in self.classes_]}
         (folder / STATE_JSON).write_text(json.dumps({**state, "encoder_copied": copied}), encoding="utf-8")
