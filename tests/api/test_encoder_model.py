@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_support import API_KEY
 from fastapi.testclient import TestClient
 
 from nlpops.models import build_model
@@ -29,18 +28,10 @@ def e5_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def e5_client(tmp_path: Path, e5_model_dir: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        _env_file=None,
-        model_uri=str(e5_model_dir),
-        database_url=f"sqlite:///{tmp_path / 'serve.db'}",
-        api_key=API_KEY,
-        reload_interval_s=0,
-        spool_dir=tmp_path / "spool",
-        sentence_model="blank:fr",
-        explain_samples=40,
-    )
-    with TestClient(create_app(settings)) as client:
+def e5_client(settings: Settings, e5_model_dir: Path) -> Iterator[TestClient]:
+    """The API tests' settings, serving the e5 model and splitting sentences with spaCy's rules."""
+    served = settings.model_copy(update={"model_uri": str(e5_model_dir), "sentence_model": "blank:fr"})
+    with TestClient(create_app(served)) as client:
         yield client
 
 
