@@ -8,6 +8,8 @@ One run, one machine: each encoder (``minilm``, ``e5-small-multilingual``, ``use
 * ``dissidentia``: repeated stratified 5-fold CV ROC AUC on the labelled file (the config's ``drop_labels``
   applied): each encoder + ``LogisticRegression(class_weight="balanced")``, the TF-IDF and spaCy-vector
   members, and the rank averages of them (the config's champion candidates).
+* ``selftrain``: self-training on dissidentIA: each encoder's head, refitted inside each CV fold with the most
+  confident pseudo-labels of ``--unlabelled`` sentences split from the unlabelled Grand Débat answers.
 * ``sentiment140``: each encoder + LR trained on ``--train-samples`` tweets of the config's training split,
   scored on its test split (accuracy, ROC AUC) and zero-shot on the airline tweets (negative vs positive, ROC
   AUC); with the tuned ``tfidf_lr`` and their stack (LR on validation-split probabilities).
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".nlpops-cache" / "embeddings"
 ENCODERS = ("minilm", "e5-small-multilingual", "use-multilingual")
 AIRLINE = "twitter_us_airline_sentiment_tweets.csv.gz"
+UNLABELLED = "grand_debat_organisation_answers_sample.csv.gz"
 
 
 def embed(name: str, texts: list[str], threads: int = 2) -> np.ndarray:
@@ -159,6 +163,53 @@ def dissidentia(encoders: tuple[str, ...], repeats: int, vectors: Path | None) -
         print(f"| {name} | {np.mean(values):.3f} | {np.std(values):.3f} |")
 
 
+def selftrain(encoders: tuple[str, ...], repeats: int, n_unlabelled: int) -> None:
+    """Repeated 5-fold ROC AUC of each encoder's head, alone and self-trained on pseudo-labelled sentences."""
+    cfg = load_config(ROOT / "configs" / "dissidentia.yaml")
+    splits = prepare_data(cfg)
+    frame = pd.concat([splits.train, splits.val, splits.test]).reset_index(drop=True)
+    texts, y = frame["text"].tolist(), (frame["label"] == "dissident").to_numpy()
+    answers = load_dataset(UNLABELLED, fmt="csv", columns={"text": "answer_text", "label": None})["text"]
+    labelled, sentences = set(texts), []
+    for answer in answers.sample(frac=1.0, random_state=0):
+        sentences += [s for s in re.split(r"(?<=[.!?])\s+", answer.strip()) if 20 <= len(s) <= 300]
+        if len(sentences) >= n_unlabelled:
+            break
+    sentences = [s for s in dict.fromkeys(sentences) if s not in labelled][:n_unlabelled]
+    heads_c = {"e5-small-multilingual": 10.0, "use-multilingual": 1.0, "minilm": 1.0}
+    scores: dict[str, list[float]] = {}
+    for name in encoders:
+        X, U, c = embed(name, texts), embed(name, sentences), heads_c.get(name, 1.0)
+        for seed in range(repeats):
+            for train_idx, test_idx in StratifiedKFold(5, shuffle=True, random_state=seed).split(texts, y):
+                head = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(
+                    X[train_idx], y[train_idx]
+                )
+                scores.setdefault(name, []).append(
+                    roc_auc_score(y[test_idx], head.predict_proba(X[test_idx])[:, 1])
+                )
+                order = np.argsort(head.predict_proba(U)[:, 1])
+                for share, weight in ((0.2, 0.3), (0.4, 0.3), (0.4, 1.0)):
+                    k = int(share * len(U) / 2)  # 3/4 of them negative, as the labelled sentences mostly are
+                    picked = np.r_[order[: int(k * 1.5)], order[-(k // 2) :]]
+                    pseudo = np.r_[np.zeros(int(k * 1.5)), np.ones(k // 2)]
+                    refit = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(
+                        np.vstack([X[train_idx], U[picked]]),
+                        np.r_[y[train_idx], pseudo],
+                        sample_weight=np.r_[np.ones(len(train_idx)), np.full(len(picked), weight)],
+                    )
+                    row = (
+                        f"{name}, self-trained: {share:.0%} of the sentences pseudo-labelled, weight {weight}"
+                    )
+                    scores.setdefault(row, []).append(
+                        roc_auc_score(y[test_idx], refit.predict_proba(X[test_idx])[:, 1])
+                    )
+    print(f"\n| head ({repeats}x5-fold CV; {len(sentences):,} unlabelled sentences) | ROC AUC mean | sd |")
+    print("|---|---|---|")
+    for name, values in scores.items():
+        print(f"| {name} | {np.mean(values):.3f} | {np.std(values):.3f} |")
+
+
 def sentiment140(encoders: tuple[str, ...], train_samples: int, val_samples: int) -> None:
     """Encoder + LR on a training sample: Sentiment140 test accuracy and airline zero-shot ROC AUC."""
     cfg = load_config(ROOT / "configs" / "sentiment140.yaml")
@@ -208,11 +259,12 @@ def _logits(probas: dict[str, dict[str, np.ndarray]], names: list[str], part: st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("tasks", nargs="+", choices=("speed", "dissidentia", "sentiment140"))
+    parser.add_argument("tasks", nargs="+", choices=("speed", "dissidentia", "selftrain", "sentiment140"))
     parser.add_argument("--encoders", nargs="+", default=list(ENCODERS))
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the 5-fold CV (dissidentia)")
     parser.add_argument("--train-samples", type=int, default=20_000, help="tweets the heads learn from")
     parser.add_argument("--val-samples", type=int, default=4_000, help="validation tweets for the stack")
+    parser.add_argument("--unlabelled", type=int, default=6_000, help="unlabelled sentences (selftrain)")
     parser.add_argument(
         "--vectors",
         type=Path,
@@ -223,6 +275,7 @@ def main() -> None:
     runs: dict[str, Callable[[], None]] = {
         "speed": lambda: speed(tuple(args.encoders)),
         "dissidentia": lambda: dissidentia(tuple(args.encoders), args.repeats, args.vectors),
+        "selftrain": lambda: selftrain(tuple(args.encoders), args.repeats, args.unlabelled),
         "sentiment140": lambda: sentiment140(tuple(args.encoders), args.train_samples, args.val_samples),
     }
     for task in args.tasks:

@@ -80,16 +80,27 @@ def predictions_frame(model: TextClassifier, texts: list[str]) -> pd.DataFrame:
 
 def log_model(model: TextClassifier, folder: Path, examples: list[str]) -> str:
     """Log a saved model folder as the active run's pyfunc model; returns its model URI."""
+    example = pd.DataFrame({"text": examples[:3]})
+    return log_pyfunc(_pyfunc_class()(), folder, example, predictions_frame(model, examples[:3]))
+
+
+def log_pyfunc(python_model: Any, folder: Path, example: pd.DataFrame, output: pd.DataFrame) -> str:
+    """Log ``folder`` as the artifact of ``python_model`` (a pyfunc wrapper) in the active run.
+
+    Every nlpops model is logged this way (classifiers here, the skills pipeline in ``skills.model``):
+    the signature is read off one example and its output, and the requirement is nlpops alone.
+
+    Returns:
+        The logged model's URI.
+    """
     import mlflow
     from mlflow.models import infer_signature
 
-    example = pd.DataFrame({"text": examples[:3]})
-    signature = infer_signature(example, predictions_frame(model, examples[:3]))
     info = mlflow.pyfunc.log_model(
         name="model",
-        python_model=_pyfunc_class()(),
+        python_model=python_model,
         artifacts={"model": str(folder)},
-        signature=signature,
+        signature=infer_signature(example, output),
         input_example=example,
         pip_requirements=["nlpops"],  # the package pins the rest; skips slow inference
     )

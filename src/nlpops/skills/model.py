@@ -62,19 +62,10 @@ def _pyfunc_class() -> type:
 
 def log_pipeline(nlp: Language, folder: Path, examples: list[str]) -> str:
     """Log a saved spaCy pipeline folder as the active run's pyfunc model; returns its model URI."""
-    import mlflow
-    from mlflow.models import infer_signature
+    from nlpops.tracking import log_pyfunc
 
     example = pd.DataFrame({"text": examples[:2]})
-    info = mlflow.pyfunc.log_model(
-        name="model",
-        python_model=_pyfunc_class()(),
-        artifacts={"model": str(folder)},
-        signature=infer_signature(example, entities_frame(nlp, examples[:2])),
-        input_example=example,
-        pip_requirements=["nlpops"],
-    )
-    return str(info.model_uri)
+    return log_pyfunc(_pyfunc_class()(), folder, example, entities_frame(nlp, examples[:2]))
 
 
 def find_pipeline_folder(root: Path) -> Path:
