@@ -152,8 +152,11 @@ def test_latency_is_timed_without_the_cache(monkeypatch: pytest.MonkeyPatch) -> 
     assert cache.enabled and len(cache._data) == 2  # nothing added while timing, and the cache is back on
 
 
-def test_a_sentence_transformers_encoder_keeps_raw_vectors_when_asked() -> None:
-    raw = load_encoder("minilm", n_jobs=2, normalize=False, cached=False).encode(TEXTS)
-    unit = load_encoder("minilm", n_jobs=2, cached=False).encode(TEXTS)
+def test_a_sentence_transformers_encoder_keeps_raw_vectors_when_asked(tmp_path: Path) -> None:
+    from hf_support import tiny_checkpoint
+
+    folder = tiny_checkpoint(tmp_path, "bert")  # plain Hugging Face weights: mean pooling, no Normalize layer
+    raw = load_encoder(folder, n_jobs=1, normalize=False, cached=False).encode(TEXTS)
+    unit = load_encoder(folder, n_jobs=1, cached=False).encode(TEXTS)
     assert not np.allclose(np.linalg.norm(raw, axis=1), 1.0, atol=1e-2)
     np.testing.assert_allclose(raw / np.linalg.norm(raw, axis=1, keepdims=True), unit, atol=1e-5)
