@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +35,7 @@ from nlpops.config import load_config
 from nlpops.data import load_dataset
 from nlpops.models import build_model
 from nlpops.models.encoders import load_encoder
+from nlpops.text.sentences import split_many
 from nlpops.train import prepare_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +43,7 @@ CACHE = ROOT / ".nlpops-cache" / "embeddings"
 ENCODERS = ("minilm", "e5-small-multilingual", "use-multilingual")
 AIRLINE = "twitter_us_airline_sentiment_tweets.csv.gz"
 UNLABELLED = "grand_debat_organisation_answers_sample.csv.gz"
+HEAD_C = {"e5-small-multilingual": 10.0, "use-multilingual": 1.0, "minilm": 1.0}  # the configs' C
 
 
 def embed(name: str, texts: list[str], threads: int = 2) -> np.ndarray:
@@ -105,7 +106,6 @@ def dissidentia(encoders: tuple[str, ...], repeats: int, vectors: Path | None) -
     frame = pd.concat([splits.train, splits.val, splits.test]).reset_index(drop=True)
     texts, y = frame["text"].tolist(), (frame["label"] == "dissident").to_numpy()
     embeddings = {name: embed(name, texts) for name in encoders}
-    heads_c = {"e5-small-multilingual": 10.0, "use-multilingual": 1.0, "minilm": 1.0}  # the configs' C
     members = {
         "tfidf_lr [fr_lemma]": (
             "tfidf_lr",
@@ -145,7 +145,7 @@ def dissidentia(encoders: tuple[str, ...], repeats: int, vectors: Path | None) -
         for train_idx, test_idx in StratifiedKFold(5, shuffle=True, random_state=seed).split(texts, y):
             probas = {}
             for name, X in embeddings.items():
-                head = LogisticRegression(C=heads_c.get(name, 1.0), class_weight="balanced", max_iter=5000)
+                head = LogisticRegression(C=HEAD_C.get(name, 1.0), class_weight="balanced", max_iter=5000)
                 probas[name] = head.fit(X[train_idx], y[train_idx]).predict_proba(X[test_idx])[:, 1]
             test_texts = [texts[i] for i in test_idx]
             for name, (kind, params) in members.items():
@@ -171,15 +171,16 @@ def selftrain(encoders: tuple[str, ...], repeats: int, n_unlabelled: int) -> Non
     texts, y = frame["text"].tolist(), (frame["label"] == "dissident").to_numpy()
     answers = load_dataset(UNLABELLED, fmt="csv", columns={"text": "answer_text", "label": None})["text"]
     labelled, sentences = set(texts), []
-    for answer in answers.sample(frac=1.0, random_state=0):
-        sentences += [s for s in re.split(r"(?<=[.!?])\s+", answer.strip()) if 20 <= len(s) <= 300]
+    shuffled = answers.sample(frac=1.0, random_state=0).tolist()
+    for start in range(0, len(shuffled), 1000):  # the service's splitter (fr_core_news_md's senter)
+        for split in split_many(shuffled[start : start + 1000]):
+            sentences += [s for s in split if 20 <= len(s) <= 300]
         if len(sentences) >= n_unlabelled:
             break
     sentences = [s for s in dict.fromkeys(sentences) if s not in labelled][:n_unlabelled]
-    heads_c = {"e5-small-multilingual": 10.0, "use-multilingual": 1.0, "minilm": 1.0}
     scores: dict[str, list[float]] = {}
     for name in encoders:
-        X, U, c = embed(name, texts), embed(name, sentences), heads_c.get(name, 1.0)
+        X, U, c = embed(name, texts), embed(name, sentences), HEAD_C.get(name, 1.0)
         for seed in range(repeats):
             for train_idx, test_idx in StratifiedKFold(5, shuffle=True, random_state=seed).split(texts, y):
                 head = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(
