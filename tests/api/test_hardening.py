@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import statistics
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,49 +176,55 @@ def live(model_dir: Path, tmp_path: Path) -> Iterator[LiveServer]:
         server.stop()
 
 
+FLOOD = """
+import asyncio, sys, time
+import httpx
+
+base, seconds = sys.argv[1], float(sys.argv[2])
+statuses = {}
+stop = time.monotonic() + seconds
+
+
+async def explainer(client, i):
+    while time.monotonic() < stop:
+        response = await client.post("/v1/explain", json={"text": f"I really love this flight number {i}"})
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        if response.status_code == 429:
+            assert int(response.headers["Retry-After"]) >= 1
+            await asyncio.sleep(0.2)  # back at once, long before Retry-After
+
+
+async def main():
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        await asyncio.gather(*(explainer(client, i) for i in range(48)))
+
+
+asyncio.run(main())
+print(statuses.get(200, 0), statuses.get(429, 0), sum(statuses.values()))
+"""
+
+
 def test_health_stays_fast_while_explain_is_flooded(live: LiveServer) -> None:
-    statuses: dict[int, int] = {}
-    stop = time.monotonic() + 4
-
-    async def flood() -> None:
-        limits = httpx.Limits(max_connections=64)
-        async with httpx.AsyncClient(base_url=live.base, timeout=30, limits=limits) as client:
-
-            async def explainer(i: int) -> None:
-                while time.monotonic() < stop:
-                    body = {"text": f"I really love this wonderful flight number {i}, thanks"}
-                    response = await client.post("/v1/explain", json=body)
-                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-                    if response.status_code == 429:
-                        assert int(response.headers["Retry-After"]) >= 1
-                        await asyncio.sleep(0.2)  # back at once, long before Retry-After
-
-            await asyncio.gather(*(explainer(i) for i in range(48)))
-
+    """48 clients keep asking for explanations (a process of their own, so that their client work
+    does not hold this process's interpreter lock); ``/health`` answers as usual meanwhile."""
+    flood = subprocess.Popen([sys.executable, "-c", FLOOD, live.base, "4"], stdout=subprocess.PIPE, text=True)
     latencies: list[float] = []
-
-    def probe() -> None:  # its own thread and connection: the flood's client loop does not delay it
-        time.sleep(0.5)  # the flood is on
-        with httpx.Client(base_url=live.base, timeout=10) as client:
-            while time.monotonic() < stop:
-                start = time.perf_counter()
-                assert client.get("/health").status_code == 200
-                latencies.append((time.perf_counter() - start) * 1000)
-                time.sleep(0.02)
-
-    prober = threading.Thread(target=probe)
-    prober.start()
-    asyncio.run(flood())
-    prober.join()
+    time.sleep(0.5)  # the flood is on
+    with httpx.Client(base_url=live.base, timeout=10) as client:
+        while flood.poll() is None:
+            start = time.perf_counter()
+            assert client.get("/health").status_code == 200
+            latencies.append((time.perf_counter() - start) * 1000)
+            time.sleep(0.02)
+    answered, refused, total = (int(n) for n in flood.communicate()[0].split())
+    assert flood.returncode == 0
+    assert answered > 0 and refused > 0, (answered, refused, total)
+    assert answered + refused == total, "an explanation got neither an answer nor a 429"
+    p99 = statistics.quantiles(latencies[:-1], n=100)[98]  # the last probe may overlap the flood's exit
     median = statistics.median(latencies)
-    p99 = statistics.quantiles(latencies, n=100)[98]
-    assert statuses.get(429, 0) > 0 and statuses.get(200, 0) > 0, statuses
-    # A starved thread pool shows as seconds (5.4 s before the bounded pool); the bounds leave room for
-    # the CPU contention of 48 explain calls on a 2-core CI runner, where the flood shares the cores.
-    summary = (
-        f"/health median {median:.1f} ms, p99 {p99:.1f} ms while explain is flooded ({len(latencies)} probes)"
-    )
-    assert median < 50 and p99 < 500, summary
+    summary = f"/health p99 {p99:.1f} ms, median {median:.1f} ms ({len(latencies)} probes)"
+    assert p99 < 100, summary
 
 
 def _raw(port: int, data: bytes, wait_s: float = 5) -> bytes:
