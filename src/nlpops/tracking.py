@@ -20,6 +20,7 @@ import pandas as pd
 
 from nlpops.errors import ModelNotFoundError, UsageError
 from nlpops.models.base import META_FILE, TextClassifier, load_model_dir, predicted_labels
+from nlpops.models.extras import pip_requirement
 from nlpops.outputs import filled_once
 from nlpops.settings import get_settings
 
@@ -81,14 +82,18 @@ def predictions_frame(model: TextClassifier, texts: list[str]) -> pd.DataFrame:
 def log_model(model: TextClassifier, folder: Path, examples: list[str]) -> str:
     """Log a saved model folder as the active run's pyfunc model; returns its model URI."""
     example = pd.DataFrame({"text": examples[:3]})
-    return log_pyfunc(_pyfunc_class()(), folder, example, predictions_frame(model, examples[:3]))
+    output = predictions_frame(model, examples[:3])
+    return log_pyfunc(_pyfunc_class()(), folder, example, output, pip_requirement(model))
 
 
-def log_pyfunc(python_model: Any, folder: Path, example: pd.DataFrame, output: pd.DataFrame) -> str:
+def log_pyfunc(
+    python_model: Any, folder: Path, example: pd.DataFrame, output: pd.DataFrame, requirement: str = "nlpops"
+) -> str:
     """Log ``folder`` as the artifact of ``python_model`` (a pyfunc wrapper) in the active run.
 
     Every nlpops model is logged this way (classifiers here, the skills pipeline in ``skills.model``):
-    the signature is read off one example and its output, and the requirement is nlpops alone.
+    the signature is read off one example and its output, and the one pip requirement is nlpops with
+    the extras the model needs (``models.extras``): the package pins the rest.
 
     Returns:
         The logged model's URI.
@@ -102,7 +107,7 @@ def log_pyfunc(python_model: Any, folder: Path, example: pd.DataFrame, output: p
         artifacts={"model": str(folder)},
         signature=infer_signature(example, output),
         input_example=example,
-        pip_requirements=["nlpops"],  # the package pins the rest; skips slow inference
+        pip_requirements=[requirement],  # also skips MLflow's slow inference of requirements
     )
     return str(info.model_uri)
 

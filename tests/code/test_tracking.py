@@ -215,3 +215,33 @@ def test_filled_once_keeps_the_first_writer(tmp_path: Path) -> None:
     with pytest.raises(ValueError), filled_once(tmp_path / "failed"):
         raise ValueError("half-way")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["entry"]
+
+
+def test_the_logged_requirement_names_the_extras_the_model_needs(
+    mlflow_store: str, tmp_path: Path, tiny_data
+) -> None:
+    """A model served elsewhere installs what it loads: ``nlpops`` alone has no French pipeline."""
+    texts, labels = tiny_data
+    setup_tracking("t")
+    model = build_model("spacy_vectors", {"spacy_model": "fr_core_news_md"}).fit(texts, labels)
+    folder = model.save(tmp_path / "vectors")
+    with mlflow.start_run():
+        uri = log_model(model, folder, texts[:3])
+    lines = Path(mlflow.artifacts.download_artifacts(uri), "requirements.txt").read_text().split()
+    assert [line for line in lines if line.startswith("nlpops")] == ["nlpops[fr]"]  # MLflow pins itself too
+
+
+def test_required_extras_read_every_member() -> None:
+    from nlpops.models.ensemble import SoftVoting
+    from nlpops.models.extras import pip_requirement, required_extras
+
+    vote = SoftVoting(members=[{"kind": "tfidf_lr"}, {"kind": "tfidf_lr"}])
+    vote.members_ = [
+        build_model("tfidf_lr"),
+        build_model("sentence_lr", {"checkpoint": "e5-small-multilingual"}),
+        build_model("spacy_vectors", {"spacy_model": "fr_core_news_md"}),
+    ]
+    assert required_extras(vote) == ["fr", "transformers"]
+    assert pip_requirement(vote) == "nlpops[fr,transformers]"
+    assert pip_requirement(build_model("bilstm")) == "nlpops[deep]"
+    assert pip_requirement(build_model("tfidf_lr")) == "nlpops"
