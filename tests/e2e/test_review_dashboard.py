@@ -71,6 +71,8 @@ def test_review_queue_with_the_keyboard(page: Page, admin_server: Server, consol
     expect(first).to_have_attribute("data-prediction-id", flagged)
     expect(first).to_be_focused()
     expect(first.locator("mark").first).to_be_visible()  # the words that weighed are highlighted
+    expect(first.locator(".review-probabilities")).to_contain_text("negative")  # every class's probability
+    expect(first.locator(".review-probabilities")).to_contain_text("positive")
     expect(page.locator("#review-status")).to_contain_text("in the queue")
     page.keyboard.press("1")  # classes are ["negative", "positive"]: 1 = negative, the right label
     expect(page.locator(f'#review-list > li[data-prediction-id="{flagged}"]')).to_have_count(0)
