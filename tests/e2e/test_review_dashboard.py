@@ -130,6 +130,12 @@ def test_dashboard_month_on_a_phone(phone_page: Page, admin_server: Server, scre
     assert 30 <= chart["buckets"] <= 32 and chart["triangles"] >= 1
     assert chart["lines"] == ["Share of negative predictions (%)", "Baseline", "Spike threshold"]
     expect(page.locator("#window-terms")).to_contain_text("refund")
+    expect(page.locator("#window-examples li")).to_have_count(0)  # example posts: admins only
+    page.fill("#window-key", KEY)
+    page.press("#window-key", "Enter")
+    expect(page.locator("#window-examples li").first).to_contain_text("refund")
+    expect(page.locator("#window-key-form")).to_be_hidden()
+    assert page.evaluate("sessionStorage.length + localStorage.length") == 0  # the key stays in memory
     expect(page.locator("#kpi-review")).to_have_attribute("href", "/review?lang=en")
     expect(page.locator("#drift-status")).not_to_be_empty()
     expect(page.locator("#model-all summary")).to_be_visible()  # the full metric list, behind a toggle
