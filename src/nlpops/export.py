@@ -107,6 +107,7 @@ def export_model(
         raise UsageError(f"{out}: already exists; choose a new --out folder")
     source = load_estimator(uri)
     folder = export_folder(source.model, out, int8, full_int8)
+    _copy_profile(source.folder, folder)
     exported = load_model_dir(folder)
     parity = check_parity(source.model, exported, texts)
     size = (folder / "model.onnx").stat().st_size / 2**20
@@ -119,6 +120,18 @@ def export_model(
     if register:
         _log_and_register(source, exported, result, texts[:3], int8, promote)
     return result
+
+
+def _copy_profile(source: Path | None, folder: Path) -> None:
+    """Give the export the source's drift reference: it may become the champion (``--promote``), and
+    the service checks drift only for a model whose folder holds one. The same vocabulary and
+    validation texts; its predictions match the source's on the parity texts."""
+    import shutil
+
+    from nlpops.drift import PROFILE_FILE
+
+    if source is not None and (source / PROFILE_FILE).is_file():
+        shutil.copy2(source / PROFILE_FILE, folder / PROFILE_FILE)
 
 
 def _log_and_register(

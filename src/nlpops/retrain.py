@@ -141,6 +141,8 @@ def feedback_splits(cfg: RunConfig, feedback: pd.DataFrame) -> tuple[Any, pd.Dat
         "added_to_training": len(train_part),
         "held_out": len(held_out),
     }
+    # logged with each challenger (split_manifest.json and its "data" tag): what it learned from
+    splits.manifest = {**splits.manifest, "feedback": counts}
     return splits, held_out, counts
 
 

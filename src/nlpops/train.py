@@ -181,6 +181,10 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits, refit: bool = Fal
 
     model = build_planned(run, cfg.preprocessing.lang)
     fit_on = pd.concat([splits.train, splits.val]) if refit else splits.train
+    data = f"{Path(cfg.data.path).name}: {len(fit_on):,} rows"
+    from_feedback = splits.manifest.get("feedback", {}).get("added_to_training", 0)
+    if from_feedback:  # nlpops retrain: the model card says what the served model learned from
+        data += f", {from_feedback:,} of them from feedback"
     with mlflow.start_run(run_name=run.label) as active, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         mlflow.set_tags(
@@ -190,7 +194,7 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits, refit: bool = Fal
                 "recipe": run.recipe or "-",
                 "split_hash": splits.test_hash,
                 "fit_on": "train+val" if refit else "train",
-                "data": f"{Path(cfg.data.path).name}: {len(fit_on):,} rows",
+                "data": data,
             }
         )
         mlflow.log_params(_flat_params(model))

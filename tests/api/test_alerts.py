@@ -54,6 +54,14 @@ def test_the_window_edge_is_exclusive(rule: AlertRule, clock: FakeClock) -> None
     assert _fires(rule, clock, [0, 2.5, 2.5]) == [False, False, False]
 
 
+def test_a_prediction_counts_once_in_the_window(rule: AlertRule, clock: FakeClock) -> None:
+    assert [rule.record_incorrect("p1") for _ in range(3)] == [None, None, None]
+    assert rule.record_incorrect("p2") is None
+    assert rule.record_incorrect("p3") == 3
+    clock.advance(minutes=6)  # p1 slid out: it counts again
+    assert rule.record_incorrect("p1") is None and len(rule._times) == 1
+
+
 def test_rule_reads_the_settings(clock: FakeClock) -> None:
     settings = Settings(_env_file=None, alert_min_incorrect=2, alert_window_min=1, alert_cooldown_min=10)
     rule = AlertRule.from_settings(settings, clock)

@@ -69,8 +69,8 @@ def test_feedback_database_down_is_503_then_recovers(
 def test_third_incorrect_feedback_fires_one_alert(
     client: TestClient, app: FastAPI, clock: FakeClock, channel: RecordingChannel
 ) -> None:
-    pid = predict_one(client)
-    for i in range(4):  # the 3rd fires; the 4th falls in the cool-down
+    pids = [predict_one(client, f"text number {i}") for i in range(4)]
+    for i, pid in enumerate(pids):  # the 3rd fires; the 4th falls in the cool-down
         assert client.post("/v1/feedback", json={"prediction_id": pid, "correct": False}).status_code == 201
         clock.advance(minutes=1)
         assert len(channel.sent) == (0 if i < 2 else 1)
@@ -82,6 +82,17 @@ def test_third_incorrect_feedback_fires_one_alert(
     listed = client.get("/v1/alerts", headers=ADMIN).json()
     assert [a["id"] for a in listed] == [alert.id]
     assert "nlpops_alerts_fired_total 1.0" in client.get("/metrics").text
+
+
+def test_one_prediction_flagged_again_and_again_counts_once(
+    client: TestClient, clock: FakeClock, channel: RecordingChannel
+) -> None:
+    pid = predict_one(client)
+    for _ in range(4):  # one user insisting on one prediction: one wrong prediction, not an incident
+        assert client.post("/v1/feedback", json={"prediction_id": pid, "correct": False}).status_code == 201
+        clock.advance(seconds=10)
+    assert channel.sent == []
+    assert 'nlpops_feedback_total{correct="false"} 1.0' in client.get("/metrics").text
 
 
 def test_export_needs_the_key(client: TestClient) -> None:

@@ -96,7 +96,9 @@ def test_retrain_promotes_a_better_challenger_and_keeps_the_champion_otherwise(
     assert counts["verdicts"] == 3000 and counts["held_out"] > 0
     assert counts["added_to_training"] + counts["held_out"] + counts["in_test_or_validation"] == 3000
     assert "feedback_accuracy" in better["challenger"]
-    assert load_estimator("models:/demo@champion").version == better["challenger"]["version"]
+    promoted = load_estimator("models:/demo@champion")
+    assert promoted.version == better["challenger"]["version"]
+    assert f"{counts['added_to_training']:,} of them from feedback" in (promoted.trained_on or "")
 
     poisoned = feedback_db(tmp_path / "bad.db", outside, flip=True)  # every label wrong
     result = runner.invoke(app, ["retrain", str(CONFIG), "--set", overrides[0], "--models", "tfidf_lr",

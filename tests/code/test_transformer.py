@@ -215,10 +215,13 @@ def test_export_onnx_cli_registers_a_checked_version(
     from typer.testing import CliRunner
 
     from nlpops.cli import app
+    from nlpops.drift import Profile, build_profile
     from nlpops.tracking import CHAMPION, load_estimator, log_model, setup_tracking
 
     setup_tracking("export-test")
     folder = fitted.save(tmp_path / "src")  # type: ignore[attr-defined]
+    profile = build_profile(fitted, TEXTS, TEXTS)
+    profile.save(folder)  # as nlpops train saves it
     with mlflow.start_run():
         uri = log_model(fitted, folder, TEXTS[:3])  # type: ignore[arg-type]
     v1 = mlflow.register_model(uri, "tweets").version
@@ -234,8 +237,9 @@ def test_export_onnx_cli_registers_a_checked_version(
     onnx_version = client.get_model_version_by_alias("tweets", "onnx")
     assert int(onnx_version.version) == int(v1) + 1
     assert client.get_model_version_by_alias("tweets", CHAMPION).version == v1  # no --promote
-    served = load_estimator("models:/tweets@onnx").model
-    assert type(served.onnx_).__name__ == "OnnxLogits"  # type: ignore[attr-defined]
+    served = load_estimator("models:/tweets@onnx")
+    assert type(served.model.onnx_).__name__ == "OnnxLogits"  # type: ignore[attr-defined]
+    assert served.folder and Profile.load(served.folder).to_json() == profile.to_json()  # drift still checked
     again = CliRunner().invoke(app, args)  # the output folder exists now: one clear line, exit 1
     assert again.exit_code == 1 and "already exists" in again.output
 

@@ -20,6 +20,9 @@ expect, Page, Browser = sync_api.expect, sync_api.Page, sync_api.Browser
 pytestmark = pytest.mark.e2e
 KEY = "e2e-admin-key-0123456789"
 Shot = Callable[[Page, str], Path]
+# How much wider than the screen the page is. Not against window.innerWidth: on a phone the layout
+# viewport grows to fit a too-wide page (innerWidth 421 for a 421 px page), so that difference is 0.
+WIDER = "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +71,8 @@ def test_review_queue_with_the_keyboard(page: Page, admin_server: Server, consol
     expect(first).to_have_attribute("data-prediction-id", flagged)
     expect(first).to_be_focused()
     expect(first.locator("mark").first).to_be_visible()  # the words that weighed are highlighted
+    expect(first.locator(".review-probabilities")).to_contain_text("negative")  # every class's probability
+    expect(first.locator(".review-probabilities")).to_contain_text("positive")
     expect(page.locator("#review-status")).to_contain_text("in the queue")
     page.keyboard.press("1")  # classes are ["negative", "positive"]: 1 = negative, the right label
     expect(page.locator(f'#review-list > li[data-prediction-id="{flagged}"]')).to_have_count(0)
@@ -125,10 +130,16 @@ def test_dashboard_month_on_a_phone(phone_page: Page, admin_server: Server, scre
     assert 30 <= chart["buckets"] <= 32 and chart["triangles"] >= 1
     assert chart["lines"] == ["Share of negative predictions (%)", "Baseline", "Spike threshold"]
     expect(page.locator("#window-terms")).to_contain_text("refund")
+    expect(page.locator("#window-examples li")).to_have_count(0)  # example posts: admins only
+    page.fill("#window-key", KEY)
+    page.press("#window-key", "Enter")
+    expect(page.locator("#window-examples li").first).to_contain_text("refund")
+    expect(page.locator("#window-key-form")).to_be_hidden()
+    assert page.evaluate("sessionStorage.length + localStorage.length") == 0  # the key stays in memory
     expect(page.locator("#kpi-review")).to_have_attribute("href", "/review?lang=en")
     expect(page.locator("#drift-status")).not_to_be_empty()
     expect(page.locator("#model-all summary")).to_be_visible()  # the full metric list, behind a toggle
-    overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+    overflow = page.evaluate(WIDER)
     assert overflow <= 0, f"the dashboard is {overflow} px wider than a 390 px phone"
     screenshot(page, "dashboard-phone-30-days")
 
@@ -138,4 +149,4 @@ def test_review_page_fits_a_phone(phone_page: Page, admin_server: Server) -> Non
     phone_page.fill("#admin-key", KEY)
     phone_page.press("#admin-key", "Enter")
     expect(phone_page.locator("#review-status")).to_contain_text("in the queue")
-    assert phone_page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth") <= 0
+    assert phone_page.evaluate(WIDER) <= 0, "the review page is wider than a 390 px phone"

@@ -24,16 +24,18 @@ Clock = Callable[[], datetime]
 
 
 class AlertRule:
-    """Fire when at least ``min_incorrect`` incorrect feedbacks fall in a sliding window.
+    """Fire when at least ``min_incorrect`` predictions are judged incorrect in a sliding window.
 
+    A prediction counts once in the window however often its verdict is posted (one verdict per
+    prediction: a user clicking "incorrect" three times is one wrong prediction, not an incident).
     After firing, the rule stays quiet for ``cooldown`` (one alert per incident, not one per
     feedback). State is per process: with several workers each counts its own feedback.
 
     >>> from datetime import UTC
     >>> now = datetime(2024, 1, 1, tzinfo=UTC)
     >>> rule = AlertRule(2, timedelta(minutes=5), timedelta(minutes=30), clock=lambda: now)
-    >>> rule.record_incorrect(), rule.record_incorrect()
-    (None, 2)
+    >>> rule.record_incorrect("p1"), rule.record_incorrect("p1"), rule.record_incorrect("p2")
+    (None, None, 2)
     """
 
     name = "incorrect_feedback"
@@ -43,7 +45,7 @@ class AlertRule:
         self.window = window
         self.cooldown = cooldown
         self.clock = clock
-        self._times: deque[datetime] = deque()
+        self._times: deque[tuple[datetime, str | None]] = deque()
         self._last_fired: datetime | None = None
         self._lock = threading.Lock()
 
@@ -57,13 +59,16 @@ class AlertRule:
             clock,
         )
 
-    def record_incorrect(self) -> int | None:
-        """Count one incorrect feedback now; returns the count in the window when the rule fires."""
+    def record_incorrect(self, prediction_id: str | None = None) -> int | None:
+        """Count an incorrect verdict on ``prediction_id`` now (already counted in the window: ignored);
+        returns the count in the window when the rule fires."""
         with self._lock:
             now = self.clock()
-            self._times.append(now)
-            while self._times and self._times[0] <= now - self.window:
+            while self._times and self._times[0][0] <= now - self.window:
                 self._times.popleft()
+            if prediction_id is not None and any(pid == prediction_id for _, pid in self._times):
+                return None
+            self._times.append((now, prediction_id))
             if len(self._times) < self.min_incorrect:
                 return None
             if self._last_fired is not None and now - self._last_fired < self.cooldown:
@@ -79,9 +84,12 @@ class Alerter:
         self.rule = rule
         self.channels = list(channels)
 
-    def on_incorrect(self, session: Session, model_name: str) -> Alert | None:
-        """Record an incorrect feedback; when the rule fires, store the alert and return it."""
-        count = self.rule.record_incorrect()
+    def on_incorrect(
+        self, session: Session, model_name: str, prediction_id: str | None = None
+    ) -> Alert | None:
+        """Record an incorrect verdict on ``prediction_id``; when the rule fires, store the alert and
+        return it."""
+        count = self.rule.record_incorrect(prediction_id)
         if count is None:
             return None
         window_min = self.rule.window.total_seconds() / 60

@@ -37,7 +37,11 @@ class Metrics:
             "nlpops_predictions", "Predictions by label.", ["label"], registry=self.registry
         )
         self.feedback = Counter(
-            "nlpops_feedback", "Feedback by verdict.", ["correct"], registry=self.registry
+            "nlpops_feedback",
+            "Verdicts posted, by verdict (a repeat of the stored verdict is not counted; a changed one is: "
+            "the stored verdicts, one per prediction, are in /v1/stats).",
+            ["correct"],
+            registry=self.registry,
         )
         self.alerts = Counter("nlpops_alerts_fired", "Alerts fired.", registry=self.registry)
         self.rows_pending = Gauge(
@@ -83,11 +87,11 @@ class Metrics:
         self._drift_monitor = monitor
 
     def exposition(self) -> Response:
+        """The text exposition format, for ``GET /metrics`` (the drift PSIs read at each scrape)."""
         monitor = getattr(self, "_drift_monitor", None)
         if monitor is not None and monitor.last is not None:
             for f in monitor.last.features:
                 self.drift_psi.labels(feature=f.feature).set(f.psi)
-        """The text exposition format, for ``GET /metrics``."""
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 

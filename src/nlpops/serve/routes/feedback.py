@@ -50,22 +50,31 @@ def check_label(holder: ModelHolder, label: str | None) -> None:
 
 def store_feedback(
     session: Session, body: FeedbackCreate, model_name: str, alerter: Alerter
-) -> tuple[Feedback, Alert | None]:
-    """Commit the verdict (404 for an unknown prediction), then run the alert rule on it."""
+) -> tuple[Feedback, Alert | None, bool]:
+    """Commit the verdict (404 for an unknown prediction), then run the alert rule on it.
+
+    Returns the stored verdict, the alert it fired, and whether it repeats the stored one (a
+    double click): a repeat is not counted again on ``/metrics``, and the alert rule counts each
+    prediction once in its window, so one user insisting is not an incident.
+    """
     if not prediction_exists(session, body.prediction_id):
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
             f"no prediction {body.prediction_id!r}; send a prediction_id returned by POST /v1/predict",
         )
+    before = session.execute(
+        select(Feedback.correct, Feedback.label).where(Feedback.prediction_id == body.prediction_id)
+    ).first()
+    repeat = before is not None and tuple(before) == (body.correct, body.label)
     feedback = upsert_verdict(session, body.prediction_id, body.correct, body.label, source="user")
     alert = None
     if not body.correct:
         try:
-            alert = alerter.on_incorrect(session, model_name)
+            alert = alerter.on_incorrect(session, model_name, body.prediction_id)
         except SQLAlchemyError:
             session.rollback()
             log.exception("could not store the alert")
-    return feedback, alert
+    return feedback, alert, repeat
 
 
 @router.post(
@@ -89,8 +98,9 @@ async def create_feedback(
     check_label(holder, body.label)
     loaded = holder.current
     model_name = loaded.name if loaded else holder.uri
-    feedback, alert = await database.session(store_feedback, body, model_name, alerter)
-    metrics.feedback.labels(correct=str(body.correct).lower()).inc()
+    feedback, alert, repeat = await database.session(store_feedback, body, model_name, alerter)
+    if not repeat:
+        metrics.feedback.labels(correct=str(body.correct).lower()).inc()
     if alert is not None:
         metrics.alerts.inc()
         background.add_task(alerter.notify, f"nlpops: {alert.rule}", alert.message)

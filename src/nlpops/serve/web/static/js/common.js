@@ -26,7 +26,7 @@ window.nlpops = (() => {
     try {
       response = await fetch(config.base + path, {
         ...options,
-        headers: { Accept: "application/json", "Content-Type": "application/json" },
+        headers: { Accept: "application/json", "Content-Type": "application/json", ...options.headers },
       });
     } catch (err) {
       throw new Error(t("err_network"));

@@ -17,6 +17,7 @@
   ];
   const dateTime = new Intl.DateTimeFormat(config.lang, { dateStyle: "medium", timeStyle: "short" });
   const charts = {};
+  let adminKey = ""; // typed by an admin to see example posts: in this page's memory only, never stored
 
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.color = "#334155";
@@ -123,7 +124,7 @@
     $("window-terms").textContent = stats.top_terms.length
       ? t("window_terms", { terms: stats.top_terms.join(", ") }) : t("window_no_terms");
     $("window-examples").replaceChildren(...stats.examples.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
-    $("window-hidden").hidden = !stats.examples_hidden;
+    $("window-key-form").hidden = !stats.examples_hidden;
   }
 
   function renderDrift(drift) {
@@ -199,7 +200,7 @@
     try {
       const batch = $("include-batch").checked ? "&include_batch=true" : "";
       const [stats, model, drift] = await Promise.all([
-        api(`/v1/stats?hours=${encodeURIComponent($("hours").value)}${batch}`),
+        api(`/v1/stats?hours=${encodeURIComponent($("hours").value)}${batch}`, adminKey ? { headers: { "X-API-Key": adminKey } } : {}),
         api("/v1/model").catch((err) => ({ error: err.message })), // no model yet: the stats still show
         api("/v1/drift").catch(() => ({ drift_detected: null, features: [], reason: "" })),
       ]);
@@ -215,6 +216,11 @@
     }
   }
 
+  $("window-key-form").addEventListener("submit", (event) => {
+    adminKey = $("window-key").value;
+    $("window-key").value = "";
+    load(event);
+  });
   $("period-form").addEventListener("submit", load);
   $("hours").addEventListener("change", load);
   $("include-batch").addEventListener("change", load);

@@ -60,13 +60,20 @@
     meta.className = "help";
     meta.textContent = t("review_meta", { label: item.label, confidence: percent.format(item.confidence) })
       + (item.user_verdict ? ` ${t("review_flagged")}` : "");
+    // every class's probability, most likely first: with three classes or more the top one says little
+    const probabilities = document.createElement("p");
+    probabilities.className = "help review-probabilities";
+    probabilities.textContent = t("review_probabilities", {
+      list: Object.entries(item.probabilities).sort(([, a], [, b]) => b - a)
+        .map(([label, p]) => `${label} ${percent.format(p)}`).join(" · "),
+    });
     const actions = document.createElement("div");
     actions.className = "review-actions";
     actions.append(button(t("review_confirm"), () => decide(li, item, item.label), "c"));
     classes.forEach((label, i) => {
       if (label !== item.label) actions.append(button(label, () => decide(li, item, label), String(i + 1)));
     });
-    li.append(text, meta, actions);
+    li.append(text, meta, probabilities, actions);
     li.addEventListener("keydown", (event) => onKey(event, li, item, classes));
     return li;
   }
