@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from nlpops.config import ModelSpec, RunConfig
-from nlpops.errors import ConfigError
+from nlpops.errors import ConfigError, ParameterError
 from nlpops.models.base import TextClassifier
 from nlpops.models.registry import build_model, param_names
 
@@ -199,7 +199,10 @@ def train_one(cfg: RunConfig, run: PlannedRun, splits: Splits, refit: bool = Fal
         )
         mlflow.log_params(_flat_params(model))
         started = time.perf_counter()
-        model.fit(fit_on["text"].tolist(), fit_on["label"].tolist())
+        try:
+            model.fit(fit_on["text"].tolist(), fit_on["label"].tolist())
+        except ParameterError as exc:  # name the config's model, not the class
+            raise ParameterError(f"models.{run.name}: {exc}") from exc
         train_time = time.perf_counter() - started
         model.target_label_ = target_label(model, cfg.target_label)  # saved with the model
         log_history(model)

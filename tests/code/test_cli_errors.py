@@ -279,6 +279,29 @@ def test_a_set_value_that_is_no_yaml_is_taken_as_a_string(
     assert result.stderr == f"error: {data_dir() / 'nope.jsonl.gz'}: no such file\n"
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("alpha=abc", "configs: models.nb: Value error, model kind 'tfidf_nb': alpha='abc' is not a number"),
+        ("sublinear_tf=maybe", "model kind 'tfidf_nb': sublinear_tf='maybe' is not true or false"),
+        ("alpha=-1", "models.nb: TfidfNaiveBayes: The 'alpha' parameter of MultinomialNB must be"),
+    ],
+)
+def test_a_set_value_the_model_refuses_is_one_line(
+    value: str, message: str, tmp_path: Path, mlflow_store: str, tiny_data: tuple[list[str], list[str]]
+) -> None:
+    """A word for a number fails as the config is read; a value out of range, in fit: one line each."""
+    data, cfg = tmp_path / "tiny.csv", tmp_path / "configs"
+    pd.DataFrame({"text": tiny_data[0], "label": tiny_data[1]}).to_csv(data, index=False)
+    cfg.write_text(
+        f"name: t\nregistered_model: t\ndata: {{path: {data}}}\nmodels: {{nb: {{kind: tfidf_nb}}}}\n"
+    )
+    result = runner.invoke(app, ["train", str(cfg), "--set", f"models.nb.{value}"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
 @pytest.fixture
 def no_server(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     """uvicorn.run recorded instead of run: what ``serve`` would have started."""

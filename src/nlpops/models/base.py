@@ -15,6 +15,7 @@ from typing import Any, Self
 import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import InvalidParameterError  # no public home; sklearn is pinned
 
 from nlpops import __version__
 from nlpops.errors import DataError, ModelFileError, ParameterError
@@ -53,7 +54,12 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     target_label_: str | None = None  # the class watches and dashboards are about (models/target.py)
 
     def fit(self, X: str | Iterable[Any], y: Sequence[Any]) -> TextClassifier:
-        """Learn the label set and fit the model on raw texts."""
+        """Learn the label set and fit the model on raw texts.
+
+        Raises:
+            DataError: fewer than two classes.
+            ParameterError: the wrapped estimator refuses a hyperparameter's value (``C=-1``).
+        """
         texts = as_texts(X)
         labels = np.asarray([str(v) for v in y])
         if len(texts) != len(labels):
@@ -63,7 +69,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             raise DataError(f"need at least two classes to fit, got {list(self.classes_)}")
         y_idx = np.searchsorted(self.classes_, labels)
         self.decision_threshold_ = self.positive_label_ = None  # a threshold belongs to one fit
-        self._fit(texts, y_idx)
+        try:
+            self._fit(texts, y_idx)
+        except InvalidParameterError as exc:  # a value the wrapped estimator refuses (C=-1): the user's
+            raise ParameterError(f"{type(self).__name__}: {exc}") from exc
         return self
 
     def predict_proba(self, X: str | Iterable[Any]) -> np.ndarray:

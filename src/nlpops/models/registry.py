@@ -74,7 +74,7 @@ def check_params(kind: str, params: dict[str, Any]) -> None:
 
     Raises:
         UnknownNameError: the kind (or a member's kind) is unknown (a ``KeyError`` too).
-        ParameterError: an unknown parameter (a ``TypeError`` too).
+        ParameterError: an unknown parameter, or a word where a number or a flag goes (a ``TypeError`` too).
     """
     valid = param_names(kind)
     unknown = [] if valid is None else sorted(set(params) - set(valid))
@@ -82,6 +82,9 @@ def check_params(kind: str, params: dict[str, Any]) -> None:
         hints = [f"{near!r} for {bad!r}" for bad, near in _nearest(unknown, valid) if near]
         hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
         raise ParameterError(f"model kind {kind!r} has no parameter(s) {unknown}{hint}; valid: {valid}")
+    words = _words_for_numbers(kind, params)
+    if words:
+        raise ParameterError(f"model kind {kind!r}: {'; '.join(words)}")
     members = params.get("members")
     if isinstance(members, list):
         for i, member in enumerate(members):
@@ -91,6 +94,26 @@ def check_params(kind: str, params: dict[str, Any]) -> None:
                 check_params(member["kind"], {k: v for k, v in member.items() if k != "kind"})
             except (UnknownNameError, ParameterError) as exc:
                 raise type(exc)(f"members[{i}]: {exc.args[0]}") from None
+
+
+def _words_for_numbers(kind: str, params: dict[str, Any]) -> list[str]:
+    """The values that are words where the parameter's default is a number or a flag (``C=abc``).
+
+    Checked when the config is read: the estimator would refuse them only in ``fit``, after the
+    data is loaded and earlier models trained, with its own traceback.
+    """
+    try:
+        signature = inspect.signature(model_class(kind))
+    except (TypeError, ValueError):  # a builder without a readable signature
+        return []
+    found = []
+    for name, value in params.items():
+        default = getattr(signature.parameters.get(name), "default", None)
+        if not isinstance(value, str) or not isinstance(default, int | float):
+            continue
+        expected = "true or false" if isinstance(default, bool) else f"a number (default {default})"
+        found.append(f"{name}={value!r} is not {expected}")
+    return found
 
 
 def _nearest(names: list[str], valid: list[str] | None) -> list[tuple[str, str | None]]:
