@@ -169,7 +169,11 @@ def describe_registry() -> str:
             versions = ", ".join(f"v{v.version}" for v in model.latest_versions or [])
             entries.append(f"{model.name} ({versions or 'no version'}, no alias)")
     if not entries:
-        return "no model is registered yet; run `nlpops train configs/demo.yaml` (or `make demo`)"
+        store = get_settings().resolved_tracking_uri()
+        here, path = "", store.removeprefix("sqlite:///")
+        if store.startswith("sqlite:///") and not Path(path).is_absolute():  # a newcomer in another folder
+            here = f" in {Path.cwd() / path} (relative to the current folder: run where you trained)"
+        return f"no model is registered yet{here}; run `nlpops train configs/demo.yaml` (or `make demo`)"
     return "registered: " + ", ".join(entries)
 
 

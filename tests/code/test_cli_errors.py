@@ -388,3 +388,30 @@ def test_serve_starts_when_the_store_does_not_answer(
     assert time.perf_counter() - started < 30  # one try, not MLflow's minutes of retries
     assert result.stderr.startswith("warning: cannot check models:/demo@champion (")
     assert result.stderr.endswith("starting anyway: the server retries, or serves its cached copy\n")
+
+
+@pytest.mark.parametrize("command", ["serve", "predict"])
+def test_a_folder_without_the_store_says_where_it_looked(command: str, tmp_path: Path) -> None:
+    """A newcomer's terminal in another folder: one line that says the store is relative to it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NLPOPS_", "MLFLOW_"))}
+    env["NLPOPS_MODEL_CACHE_DIR"] = str(tmp_path / "cache")
+    args = ["--port", str(_free_port())] if command == "serve" else ["--model", "models:/demo@champion", "hi"]
+    done = subprocess.run(
+        [sys.executable, "-m", "nlpops", command, *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr == (  # no MLflow INFO lines about the new store's tables above it
+        "error: models:/demo@champion: no registered model named 'demo' "
+        "(tracking store sqlite:///mlruns.db); "
+        f"no model is registered yet in {tmp_path / 'mlruns.db'} (relative to the current folder: run where "
+        "you trained); run `nlpops train configs/demo.yaml` (or `make demo`)\n"
+    )

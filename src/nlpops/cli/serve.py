@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -54,14 +55,22 @@ def check_port(host: str, port: int) -> None:
 @contextmanager
 def _one_try() -> Iterator[None]:
     """MLflow retries an unreachable tracking server for minutes; the check before starting asks once
-    (the server's own loader then waits it out, or serves its cached copy)."""
+    (the server's own loader then waits it out, or serves its cached copy). MLflow's INFO lines (a new
+    sqlite store's "Creating initial MLflow database tables") are held back, so a wrong URI is one line.
+    """
+    import mlflow  # noqa: F401  (its import sets its loggers' levels: quiet them after it)
+
     saved = {
         key: os.environ.get(key) for key in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
     }
     os.environ.update(MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", MLFLOW_HTTP_REQUEST_TIMEOUT="10")
+    mlflow_logger = logging.getLogger("mlflow")
+    level = mlflow_logger.level
+    mlflow_logger.setLevel(logging.WARNING)
     try:
         yield
     finally:
+        mlflow_logger.setLevel(level)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
