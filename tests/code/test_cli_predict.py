@@ -50,6 +50,11 @@ def test_stdin_holds_one_text_per_line(model_dir: Path, args: list[str]) -> None
     assert [r["text"] for r in predicted(model_dir, *args, stdin="\n".join(TEXTS))] == TEXTS
 
 
+def test_blank_lines_at_the_end_are_no_texts(model_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "texts.txt").write_text("\n".join(TEXTS) + "\n\n  \n")  # as an editor may leave it
+    assert [r["text"] for r in predicted(model_dir, "--file", str(tmp_path / "texts.txt"))] == TEXTS
+
+
 def test_a_table_gives_its_text_column(model_dir: Path, tmp_path: Path) -> None:
     frame = pd.DataFrame({"id": [1, 2, 3], "body": TEXTS})
     frame.to_csv(tmp_path / "posts.csv", index=False)
@@ -77,10 +82,11 @@ def test_a_table_without_the_text_column_names_the_option(model_dir: Path, tmp_p
         (["  "], None, "empty text (text 1): every text needs some words"),
         (
             ["-"],
-            "a\n\n \nb\n\n\n\n",
+            "a\n\n \nb\n \n\n\nc\n\n\n",  # blank lines at the end are dropped, not refused
             "empty text (line 2 of stdin; line 3 of stdin; line 5 of stdin and 2 more)",
         ),
         (["-"], "", "stdin: no texts in it"),
+        (["-"], "\n \n", "stdin: no texts in it"),
         ([], None, "no texts to classify: give some, --file PATH, or - to read stdin (one per line)"),
         (["a", "-"], None, "- reads the texts from stdin: give it alone"),
         (["a", "--file", "x.txt"], None, "give texts or --file, not both"),

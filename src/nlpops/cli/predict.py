@@ -32,13 +32,20 @@ EXAMPLES = examples(
 
 
 def _lines(raw: bytes, source: str) -> list[tuple[str, str]]:
-    """One text per line, each with its position (``line 3 of texts.txt``)."""
+    """One text per line, each with its position (``line 3 of texts.txt``).
+
+    Blank lines at the end (an editor's, or ``echo``'s) are no texts: they are dropped; a blank
+    line between texts is still refused by position.
+    """
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise DataError(f"{source}: line {line}: bytes that are not valid utf-8") from None
-    return [(f"line {n} of {source}", line) for n, line in enumerate(text.splitlines(), start=1)]
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return [(f"line {n} of {source}", line) for n, line in enumerate(lines, start=1)]
 
 
 def _is_table(path: Path, text_col: str | None) -> bool:
