@@ -245,3 +245,18 @@ def test_doc_links_resolve_and_settings_exist(page: Path) -> None:
     named = set(re.findall(r"\bNLPOPS_[A-Z0-9_]*[A-Z0-9]\b", text_))
     prefixes = {n for n in named if n.endswith(("_ALERT", "_SPIKE"))}  # "NLPOPS_SPIKE_*" families
     assert named - prefixes <= fields | {"NLPOPS_TEST_PG_URL"}, f"{page.name}: not settings: {named - fields}"
+
+
+def test_readme_commands_name_files_that_exist() -> None:
+    """The paths in the README's commands: the repository's (configs/, data/) and the data folder's
+    (``"$NLPOPS_DATA_DIR"/…``, ``../shared/data/…``, shell patterns included)."""
+    from nlpops.data import data_dir
+
+    commands = "\n".join(re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), re.S))
+    in_data = re.findall(r'(?:"\$NLPOPS_DATA_DIR"|\.\./shared/data)/([\w.*-]+)', commands)
+    in_repo = re.findall(r"(?<![\w./-])((?:configs|data)/[\w.*/-]+)", commands)
+    assert in_data and in_repo
+    missing = [path for path in in_repo if not list(ROOT.glob(path))]
+    if data_dir().is_dir():
+        missing += [f"data folder: {name}" for name in in_data if not list(data_dir().glob(name))]
+    assert missing == [], f"README.md commands name files that do not exist: {missing}"
