@@ -124,9 +124,12 @@ def test_debug_shows_the_traceback_instead_of_one_line(tmp_path: Path) -> None:
     plain = runner.invoke(app, args)
     assert plain.exit_code == 1 and isinstance(plain.exception, SystemExit)
     assert plain.stderr.startswith("error: ") and len(plain.stderr.splitlines()) == 1
-    debug = runner.invoke(app, ["--debug", *args])
-    assert isinstance(debug.exception, ModelNotFoundError) and "nothing-here" in str(debug.exception)
+    for debug_args in (["--debug", *args], [*args, "--debug"]):  # at the end too, where people add it
+        debug = runner.invoke(app, debug_args)
+        assert isinstance(debug.exception, ModelNotFoundError) and "nothing-here" in str(debug.exception)
     assert runner.invoke(app, args).stderr == plain.stderr  # --debug does not stick to the next run
+    after_dashes = runner.invoke(app, ["predict", "--model", str(tmp_path / "nothing-here"), "--", "--debug"])
+    assert after_dashes.stderr == plain.stderr  # after --, "--debug" is a text
 
 
 def test_an_unexpected_error_shows_its_traceback_and_says_it_is_a_bug(

@@ -130,6 +130,14 @@ class Group(TyperGroup):
     def get_params(self, ctx: Any) -> list[Any]:
         return _tidy_help(super().get_params(ctx))
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """``nlpops predict … --debug`` means ``nlpops --debug predict …``: people add it at the end."""
+        if ctx.parent is None and "--debug" in args:
+            end = args.index("--") if "--" in args else len(args)
+            if "--debug" in args[:end]:
+                args = ["--debug", *(a for a in args[:end] if a != "--debug"), *args[end:]]
+        return list(super().parse_args(ctx, args))
+
 
 def number(value: Any, digits: int = 4) -> str:
     """A table cell: a float with ``digits`` decimals, an integer as is, a missing or NaN value as "-"."""
