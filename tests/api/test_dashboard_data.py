@@ -5,6 +5,7 @@ drift check (``GET /v1/drift``, ``/metrics``, an alert when drift starts)."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -84,11 +85,17 @@ def test_the_live_drift_check_flags_shifted_texts_and_alerts_once(
         for row, p in zip(same, proba, strict=True):
             row.probabilities = {"neg": float(p[0]), "pos": float(p[1])}
             row.label = "neg" if p[0] > p[1] else "pos"
+        loaded: LoadedModel = app.state.holder.current
+        for row in same:
+            row.model_name = loaded.name
         add(app, same)
         with app.state.store.session_factory() as session:
-            assert monitor.check(session, app.state.holder.current).drift_detected is False
+            assert monitor.check(session, loaded).drift_detected is False
         shifted = "le vol est en retard et je ne suis pas content du service"
-        add(app, [prediction(now + timedelta(seconds=1), "neg", f"{shifted} {i}") for i in range(300)])
+        later = [prediction(now + timedelta(seconds=1), "neg", f"{shifted} {i}") for i in range(300)]
+        for row in later:
+            row.model_name = loaded.name
+        add(app, later)
         with app.state.store.session_factory() as session:
             report = monitor.check(session, app.state.holder.current)
             assert report is not None and report.drift_detected is True
@@ -99,6 +106,37 @@ def test_the_live_drift_check_flags_shifted_texts_and_alerts_once(
         metrics = client.get("/metrics").text
         assert "nlpops_drift_detected 1.0" in metrics and 'nlpops_drift_psi{feature="language"}' in metrics
         assert len(alerts) == 1 and len(channel.sent) == 1 and "retrain" in channel.sent[0][1]
+
+
+def test_the_live_drift_check_reads_only_the_served_versions_predictions(
+    settings: Settings, model_dir: Path, tmp_path: Path, tiny_model: Any
+) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(model_dir, folder)
+    reference = [f"I love this movie {i}" for i in range(100)] + [f"I hate this film {i}" for i in range(100)]
+    build_profile(tiny_model, reference, reference).save(folder)
+    app = create_app(settings.model_copy(update={"model_uri": str(folder), "drift_interval_s": 0}))
+    with TestClient(app) as client:
+        assert client.get("/health").status_code == 200
+        # Version 2 was hot-reloaded a second ago; the newest rows are still version 1's, about
+        # other texts and all "neg" with full confidence: they must not count against version 2.
+        served = replace(app.state.holder.current, name="models:/tiny@champion", version="2")
+        now = datetime.now(UTC)
+        proba = tiny_model.predict_proba(reference)
+        mine = [prediction(now - timedelta(minutes=1), "neg", text) for text in reference]
+        for row, p in zip(mine, proba, strict=True):
+            row.probabilities = {"neg": float(p[0]), "pos": float(p[1])}
+            row.label = "neg" if p[0] > p[1] else "pos"
+            row.model_name, row.model_version = served.name, "2"
+        shifted = "le vol est en retard et je ne suis pas content du service"
+        before = [prediction(now, "neg", f"{shifted} {i}") for i in range(300)]
+        for row in before:
+            row.model_name, row.model_version = served.name, "1"
+            row.probabilities = {"neg": 1.0, "pos": 0.0}
+        add(app, mine + before)
+        with app.state.store.session_factory() as session:
+            report = app.state.drift_monitor.check(session, served)
+        assert report is not None and report.n_current == len(reference) and report.drift_detected is False
 
 
 def test_a_model_without_a_profile_gets_no_verdict(client: TestClient, app: FastAPI) -> None:

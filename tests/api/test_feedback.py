@@ -39,6 +39,21 @@ def test_feedback_label_outside_classes_is_422(client: TestClient) -> None:
     assert "['neg', 'pos']" in response.json()["detail"]
 
 
+def test_a_label_that_contradicts_the_verdict_is_422(client: TestClient, app: FastAPI) -> None:
+    answer = client.post("/v1/predict", json={"text": "I love this movie"}).json()["predictions"][0]
+    pid, predicted = answer["prediction_id"], answer["label"]
+    other = "neg" if predicted == "pos" else "pos"
+    right = client.post("/v1/feedback", json={"prediction_id": pid, "correct": True, "label": other})
+    assert right.status_code == 422
+    assert f"predicted label {predicted!r} is right, but label is {other!r}" in right.json()["detail"]
+    wrong = client.post("/v1/feedback", json={"prediction_id": pid, "correct": False, "label": predicted})
+    assert wrong.status_code == 422 and "send the right label" in wrong.json()["detail"]
+    with app.state.store.session_factory() as session:
+        assert session.scalars(select(Feedback)).all() == []  # nothing stored for the export to take
+    same = client.post("/v1/feedback", json={"prediction_id": pid, "correct": True, "label": predicted})
+    assert same.status_code == 201 and same.json()["label"] == predicted  # says it twice, no contradiction
+
+
 @pytest.mark.parametrize(
     "payload",
     [

@@ -59,6 +59,11 @@ def test_a_review_verdict_replaces_the_users(client: TestClient, app: FastAPI) -
     assert pid not in ids  # reviewed: out of the queue
     bad = client.post(f"/v1/review/{pid}", json={"correct": False, "label": "maybe"}, headers=ADMIN)
     assert bad.status_code == 422 and "classes" in bad.json()["detail"]
+    predicted = client.get("/v1/feedback", headers=ADMIN).json()["items"][0]["predicted_label"]
+    other = "neg" if predicted == "pos" else "pos"
+    contradicts = client.post(f"/v1/review/{pid}", json={"correct": True, "label": other}, headers=ADMIN)
+    assert contradicts.status_code == 422 and "correct is true" in contradicts.json()["detail"]
+    assert verdicts(app) == [(pid, True, None, "review")]
     assert client.post("/v1/review/nope", json={"correct": True}, headers=ADMIN).status_code == 404
 
 

@@ -91,6 +91,23 @@ def test_stats_per_hour(stats_client: TestClient) -> None:
     assert "id" not in body["alerts"][0] and "secret text" not in response.text
 
 
+def test_feedback_on_batch_predictions_is_left_out_with_them(stats_client: TestClient) -> None:
+    live, batch = _prediction(_at(12, 0), "neg"), _prediction(_at(12, 5), "neg")
+    batch.origin = "batch"
+    _add(stats_client, live, batch)
+    _add(
+        stats_client,
+        Feedback(prediction_id=live.id, correct=True, created_at=_at(12, 10)),
+        Feedback(prediction_id=batch.id, correct=False, created_at=_at(12, 11)),
+    )
+    params: dict[str, Any] = {"hours": 3, "until": UNTIL}
+    live_only = stats_client.get("/v1/stats", params=params).json()
+    assert (live_only["total_feedback"], live_only["accuracy"]) == (1, 1.0)
+    assert (live_only["buckets"][-1]["feedback"], live_only["buckets"][-1]["accuracy"]) == (1, 1.0)
+    both = stats_client.get("/v1/stats", params={**params, "include_batch": True}).json()
+    assert (both["total_feedback"], both["accuracy"]) == (2, 0.5)
+
+
 def test_stats_of_an_empty_store(client: TestClient) -> None:
     body = client.get("/v1/stats").json()
     assert body["hours"] == 48 and len(body["buckets"]) == 48

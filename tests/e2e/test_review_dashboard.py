@@ -43,7 +43,13 @@ def admin_server(tmp_path_factory: pytest.TempPathFactory, browser: object) -> I
 
 
 def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB", is_mobile=True)
+    # West of Greenwich, so a UTC day dated in the browser's zone shows as the day before.
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        locale="en-GB",
+        is_mobile=True,
+        timezone_id="America/Los_Angeles",
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -112,10 +118,22 @@ def test_dashboard_month_on_a_phone(phone_page: Page, admin_server: Server, scre
     seed_month(admin_server)
     page = phone_page
     page.goto(f"{admin_server.url}/dashboard")
+    expect(page.locator("#dashboard-lead")).to_contain_text("hour by hour")
     page.select_option("#hours", "720")
     page.wait_for_function(  # the 48-hour view drawn first is replaced by the day buckets
         '() => Chart.getChart(document.getElementById("chart-negative"))?.data.labels.length <= 32'
     )
+    expect(page.locator("#dashboard-lead")).to_contain_text("day by day (UTC days)")
+    expect(page.locator("#dashboard-lead")).not_to_contain_text("hour")
+    last, today = page.evaluate(
+        """() => [
+            Chart.getChart(document.getElementById("chart-negative")).data.labels.at(-1),
+            new Date().toLocaleDateString(
+                nlpops.config.lang, { month: "short", day: "numeric", timeZone: "UTC" }
+            ),
+        ]"""
+    )
+    assert last == today, "the last day bucket is today's UTC day"
     expect(page.locator("#chart-negative-summary")).to_contain_text("spike")
     chart = page.evaluate(
         """() => {

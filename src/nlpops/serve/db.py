@@ -268,8 +268,12 @@ def predictions_by_hour(
     return [(str(h), str(label), int(n)) for h, label, n in session.execute(query).tuples()]
 
 
-def feedback_by_hour(session: Session, since: datetime, until: datetime) -> list[tuple[str, int, int]]:
-    """Count the feedback given in ``[since, until)`` per UTC hour: (hour, total, correct)."""
+def feedback_by_hour(
+    session: Session, since: datetime, until: datetime, include_batch: bool = True
+) -> list[tuple[str, int, int]]:
+    """Count the feedback given in ``[since, until)`` per UTC hour: (hour, total, correct); without
+    ``include_batch``, the verdicts on predictions of uploaded files are left out, as those predictions
+    are from :func:`predictions_by_hour`."""
     hour = hour_of(Feedback.created_at)
     correct = func.sum(case((Feedback.correct, 1), else_=0))
     query = (
@@ -277,6 +281,10 @@ def feedback_by_hour(session: Session, since: datetime, until: datetime) -> list
         .where(Feedback.created_at >= since, Feedback.created_at < until)
         .group_by(hour)
     )
+    if not include_batch:
+        query = query.join(Prediction, Prediction.id == Feedback.prediction_id).where(
+            Prediction.origin == "live"
+        )
     return [(str(h), int(n), int(ok or 0)) for h, n, ok in session.execute(query).tuples()]
 
 

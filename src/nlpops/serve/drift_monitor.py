@@ -1,7 +1,9 @@
 """Live drift: the served model's reference profile against its last stored predictions.
 
-Every ``drift_interval_s`` the monitor reads the newest ``drift_window`` live predictions (batch
-uploads left out) with their texts and probabilities, and runs :func:`nlpops.drift.compare` on them
+Every ``drift_interval_s`` the monitor reads the newest ``drift_window`` live predictions of the
+served model version (batch uploads and the predictions of earlier versions left out: after a hot
+reload, the old model's classes and confidences would be compared with the new model's profile)
+with their texts and probabilities, and runs :func:`nlpops.drift.compare` on them
 (the stored probabilities stand for the model's outputs: nothing is predicted again). The verdict is
 kept for ``GET /v1/drift`` and the dashboard, exported on ``/metrics``
 (``nlpops_drift_detected``, ``nlpops_drift_psi{feature}``), and when it turns to "drift" an alert is
@@ -29,11 +31,24 @@ log = logging.getLogger(__name__)
 RULE = "input_drift"
 
 
-def recent_live(session: Session, limit: int) -> list[tuple[str, dict[str, float]]]:
-    """(text, probabilities) of the newest ``limit`` live predictions that kept their text."""
+def recent_live(
+    session: Session, limit: int, model_name: str, model_version: str | None
+) -> list[tuple[str, dict[str, float]]]:
+    """(text, probabilities) of the newest ``limit`` live predictions of one model version that kept
+    their text (a version of None matches the rows stored without one: a model served from a folder)."""
+    version = (
+        Prediction.model_version.is_(None)
+        if model_version is None
+        else Prediction.model_version == model_version
+    )
     rows = session.execute(
         select(Prediction.text, Prediction.probabilities)
-        .where(Prediction.origin == "live", Prediction.text.is_not(None))
+        .where(
+            Prediction.origin == "live",
+            Prediction.text.is_not(None),
+            Prediction.model_name == model_name,
+            version,
+        )
         .order_by(Prediction.created_at.desc())
         .limit(limit)
     ).all()
@@ -67,7 +82,7 @@ class LiveDriftMonitor:
             profile = Profile.load(loaded.folder)
         except FileNotFoundError:
             return None
-        rows = recent_live(session, self.window)
+        rows = recent_live(session, self.window, loaded.name, loaded.version)
         texts = [text for text, _ in rows]
         classes = [str(c) for c in loaded.model.classes_]
         proba = np.asarray([[p.get(c, 0.0) for c in classes] for _, p in rows], dtype=float)

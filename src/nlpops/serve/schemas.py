@@ -144,6 +144,9 @@ class ExplainResponse(BaseModel):
 
 
 # --- feedback --------------------------------------------------------------------------------
+RIGHT_LABEL = "The right label: another class when correct is false; none or the predicted one when true."
+
+
 class FeedbackCreate(BaseModel):
     """A verdict on a prediction."""
 
@@ -151,9 +154,7 @@ class FeedbackCreate(BaseModel):
 
     prediction_id: StoredStr = Field(max_length=36, description="An id returned by POST /v1/predict.")
     correct: bool
-    label: StoredStr | None = Field(
-        None, max_length=200, description="The right label, when the prediction was wrong."
-    )
+    label: StoredStr | None = Field(None, max_length=200, description=RIGHT_LABEL)
 
 
 class FeedbackPublic(BaseModel):
@@ -175,7 +176,7 @@ class ReviewVerdict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     correct: bool
-    label: StoredStr | None = Field(None, max_length=200, description="The right label, when it was wrong.")
+    label: StoredStr | None = Field(None, max_length=200, description=RIGHT_LABEL)
 
 
 class ReviewItem(BaseModel):

@@ -27,14 +27,15 @@ RETRY_DELAYS_S = (0.01, 0.03, 0.1, 0.2)
 MAX_OFFSET = 10**12  # far past any real export; PostgreSQL's OFFSET is a bigint (a larger one was a 500)
 
 
-def prediction_exists(session: Session, prediction_id: str) -> bool:
-    """Whether the prediction is stored, waiting up to ~0.35 s for one still being written."""
+def stored_prediction(session: Session, prediction_id: str) -> Prediction | None:
+    """The stored prediction, waiting up to ~0.35 s for one still being written."""
     for delay in (0.0, *RETRY_DELAYS_S):
         time.sleep(delay)
         session.rollback()  # a new transaction sees rows committed since the last look
-        if session.get(Prediction, prediction_id) is not None:
-            return True
-    return False
+        prediction = session.get(Prediction, prediction_id)
+        if prediction is not None:
+            return prediction
+    return None
 
 
 def check_label(holder: ModelHolder, label: str | None) -> None:
@@ -48,20 +49,43 @@ def check_label(holder: ModelHolder, label: str | None) -> None:
         )
 
 
+def check_verdict(correct: bool, label: str | None, predicted: str) -> None:
+    """422 when ``label`` contradicts ``correct``: the label is the right one for the text, so a right
+    prediction can only name the predicted label, and a wrong one only another (the export would
+    otherwise train on a label the verdict denies)."""
+    if label is None:
+        return
+    if correct and label != predicted:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"correct is true, so the predicted label {predicted!r} is right, but label is {label!r}: "
+            "send correct false with the right label, or correct true without a label",
+        )
+    if not correct and label == predicted:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"correct is false, so the predicted label {predicted!r} is wrong, but label names it: "
+            "send the right label, or correct true",
+        )
+
+
 def store_feedback(
     session: Session, body: FeedbackCreate, model_name: str, alerter: Alerter
 ) -> tuple[Feedback, Alert | None, bool]:
-    """Commit the verdict (404 for an unknown prediction), then run the alert rule on it.
+    """Commit the verdict (404 for an unknown prediction, 422 for a label that contradicts it), then
+    run the alert rule on it.
 
     Returns the stored verdict, the alert it fired, and whether it repeats the stored one (a
     double click): a repeat is not counted again on ``/metrics``, and the alert rule counts each
     prediction once in its window, so one user insisting is not an incident.
     """
-    if not prediction_exists(session, body.prediction_id):
+    prediction = stored_prediction(session, body.prediction_id)
+    if prediction is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
             f"no prediction {body.prediction_id!r}; send a prediction_id returned by POST /v1/predict",
         )
+    check_verdict(body.correct, body.label, prediction.label)
     before = session.execute(
         select(Feedback.correct, Feedback.label).where(Feedback.prediction_id == body.prediction_id)
     ).first()
@@ -83,6 +107,7 @@ def store_feedback(
     status_code=status.HTTP_201_CREATED,
     responses={
         404: {"description": "Unknown prediction_id"},
+        422: {"description": "Invalid body, a label outside the classes, or one the verdict contradicts"},
         503: {"description": "Database down or not answering in time (header Retry-After)"},
     },
 )

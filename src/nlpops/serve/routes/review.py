@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from nlpops.serve.db import Feedback, Prediction, upsert_verdict, utcnow
 from nlpops.serve.deps import AdminDep, DatabaseDep, HolderDep
 from nlpops.serve.explain import occlusion_explain
+from nlpops.serve.routes.feedback import check_verdict
 from nlpops.serve.schemas import FeedbackPublic, ReviewItem, ReviewPage, ReviewVerdict, WordWeight
 
 router = APIRouter(prefix="/v1/review", tags=["review"], dependencies=[AdminDep])
@@ -125,8 +126,10 @@ async def review_verdict(
         )
 
     def store(session: Session) -> Feedback:
-        if session.get(Prediction, prediction_id) is None:
+        prediction = session.get(Prediction, prediction_id)
+        if prediction is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no prediction {prediction_id!r}")
+        check_verdict(body.correct, body.label, prediction.label)
         return upsert_verdict(session, prediction_id, body.correct, body.label, source="review")
 
     feedback: Feedback = await database.session(store)

@@ -187,7 +187,11 @@ async def stats(
         Literal["auto", "hour", "day"], Query(description="Bucket size; auto: days past 72 hours.")
     ] = "auto",
     include_batch: Annotated[
-        bool, Query(description="Count the predictions of uploaded CSV files too (left out by default).")
+        bool,
+        Query(
+            description="Count the predictions of uploaded CSV files, and the feedback on them, too "
+            "(left out by default)."
+        ),
     ] = False,
     key: Annotated[str | None, Security(api_key_header)] = None,
 ) -> StatsResponse:
@@ -199,7 +203,7 @@ async def stats(
     def read(session: Session) -> tuple[Any, ...]:
         return (
             predictions_by_hour(session, since, end, include_batch),
-            feedback_by_hour(session, since, end),
+            feedback_by_hour(session, since, end, include_batch),
             [AlertSummary.model_validate(a) for a in alerts_between(session, since, end)],
             queue_size(session),
         )

@@ -8,7 +8,10 @@
   const PALETTE = ["#2563eb", "#d97706", "#7c3aed", "#0891b2", "#db2777"];
   const number = new Intl.NumberFormat(config.lang);
   const hourLabel = new Intl.DateTimeFormat(config.lang, { weekday: "short", hour: "numeric" });
-  const dayLabel = new Intl.DateTimeFormat(config.lang, { month: "short", day: "numeric" });
+  // Day buckets are UTC days (GET /v1/stats sums hours per UTC day): dated in UTC, or a browser west of
+  // Greenwich would show each day under the day before.
+  const dayLabel = new Intl.DateTimeFormat(config.lang, { month: "short", day: "numeric", timeZone: "UTC" });
+  const dayTitle = new Intl.DateTimeFormat(config.lang, { dateStyle: "medium", timeZone: "UTC" });
   // The model card: the few figures a business owner reads, by the run's metric names (test split).
   const CARD = [
     ["card_accuracy", "test_accuracy", "percent"], ["card_macro_f1", "test_macro_f1", "ratio"],
@@ -42,8 +45,8 @@
     canvas.setAttribute("aria-label", `${t(`chart_${key}`)}. ${summary}`);
   }
 
-  /** Chart options shared by the three charts; `hours` are the buckets' dates, for the tooltips. */
-  function options(hours, { stacked = false, percentScale = false, legend = true } = {}) {
+  /** Chart options shared by the three charts; `titles` are the buckets' dates, for the tooltips. */
+  function options(titles, { stacked = false, percentScale = false, legend = true } = {}) {
     const y = percentScale ? { min: 0, max: 100, ticks: { callback: (v) => `${v} %` } }
       : { beginAtZero: true, ticks: { precision: 0 } };
     return {
@@ -56,12 +59,12 @@
       },
       plugins: {
         legend: { display: legend, position: "bottom", labels: { boxWidth: 12 } },
-        tooltip: { callbacks: { title: (items) => dateTime.format(hours[items[0].dataIndex]) } },
+        tooltip: { callbacks: { title: (items) => titles[items[0].dataIndex] } },
       },
     };
   }
 
-  function drawPredictions(stats, labels, hours) {
+  function drawPredictions(stats, labels, titles) {
     const datasets = stats.labels.map((label, i) => ({
       label,
       data: stats.buckets.map((b) => b.predictions[label]),
@@ -72,21 +75,21 @@
     const summary = stats.total_predictions
       ? t("chart_summary_predictions", { total: number.format(stats.total_predictions), detail: detail.join(", ") })
       : t("chart_no_data");
-    const chartOptions = options(hours, { stacked: true });
+    const chartOptions = options(titles, { stacked: true });
     draw("predictions", { type: "bar", data: { labels, datasets }, options: chartOptions }, summary);
   }
 
-  function drawLine(key, labels, hours, values, color, summary) {
+  function drawLine(key, labels, titles, values, color, summary) {
     const dataset = {
       label: t(`chart_${key}`), data: values, borderColor: color, backgroundColor: `${color}22`,
       fill: true, spanGaps: true, cubicInterpolationMode: "monotone", pointRadius: 3,
     };
-    const chartOptions = options(hours, { percentScale: true, legend: false });
+    const chartOptions = options(titles, { percentScale: true, legend: false });
     draw(key, { type: "line", data: { labels, datasets: [dataset] }, options: chartOptions }, summary);
   }
 
   /** The negative share with the spike rule's baseline and threshold, spikes marked with triangles. */
-  function drawNegative(stats, labels, hours, summary) {
+  function drawNegative(stats, labels, titles, summary) {
     const spikes = stats.buckets.filter((b) => b.spike).length;
     const datasets = [
       {
@@ -101,23 +104,25 @@
       { label: t("chart_threshold"), data: stats.buckets.map((b) => asPercent(b.threshold_share)), borderColor: "#f59e0b", borderDash: [2, 3], pointRadius: 0, spanGaps: true },
     ];
     const text = spikes ? `${summary} ${t("chart_spikes", { n: spikes })}` : summary;
-    draw("negative", { type: "line", data: { labels, datasets }, options: options(hours, { percentScale: true }) }, text);
+    draw("negative", { type: "line", data: { labels, datasets }, options: options(titles, { percentScale: true }) }, text);
   }
 
   function drawCharts(stats) {
+    const byDay = stats.bucket === "day";
     const hours = stats.buckets.map((b) => new Date(b.hour));
-    const format = stats.bucket === "day" ? dayLabel : hourLabel;
-    const labels = hours.map((h) => format.format(h));
-    drawPredictions(stats, labels, hours);
-    $("chart-predictions-title").textContent = t(stats.bucket === "day" ? "chart_predictions_day" : "chart_predictions");
+    const labels = hours.map((h) => (byDay ? dayLabel : hourLabel).format(h));
+    const titles = hours.map((h) => (byDay ? dayTitle : dateTime).format(h));
+    $("dashboard-lead").textContent = t(byDay ? "dashboard_lead_day" : "dashboard_lead");
+    drawPredictions(stats, labels, titles);
+    $("chart-predictions-title").textContent = t(byDay ? "chart_predictions_day" : "chart_predictions");
     const negative = stats.negative_label
       ? (stats.total_predictions ? t("chart_summary_negative", { value: share(stats.negative_share) }) : t("chart_no_data"))
       : t("no_negative_label");
-    drawNegative(stats, labels, hours, negative);
+    drawNegative(stats, labels, titles, negative);
     const accuracy = stats.total_feedback
       ? t("chart_summary_accuracy", { value: share(stats.accuracy), n: number.format(stats.total_feedback) })
       : t("chart_no_data");
-    drawLine("accuracy", labels, hours, stats.buckets.map((b) => asPercent(b.accuracy)), "#2563eb", accuracy);
+    drawLine("accuracy", labels, titles, stats.buckets.map((b) => asPercent(b.accuracy)), "#2563eb", accuracy);
   }
 
   function renderWindow(stats) {
