@@ -67,10 +67,17 @@ def _print_results(report: object, metric: str) -> None:
     second = "macro_f1" if metric == "accuracy" else "accuracy"
     if metric in {"roc_auc", "pr_auc"} and report.best.metrics.get("test_positive_f1", float("nan")) >= 0:
         second = "positive_f1"  # binary ranking metric: show F1 of the positive class next to it
-    columns = ("model", "recipe", f"val {metric}", f"test {metric}", f"test {second}", "train s")
-    for col in (*columns, "vs fastText", "p50 ms", "MB"):
-        table.add_column(col)
-    for r in sorted(report.results, key=lambda r: -r.metrics.get(f"val_{metric}", float("-inf"))):
+    results = sorted(report.results, key=lambda r: -r.metrics.get(f"val_{metric}", float("-inf")))
+    with_fasttext = any("train_time_vs_fasttext" in r.metrics for r in results)  # else the column is all "-"
+    table.add_column("model", no_wrap=True)
+    table.add_column("recipe", no_wrap=True)
+    short = {"accuracy": "acc", "macro_f1": "macro F1", "positive_f1": "pos. F1"}
+    name = short.get(metric, metric)
+    headers = (f"val\n{name}", f"test\n{name}", f"test\n{short[second]}")
+    headers += ("train\ns", *(("vs\nfastText",) if with_fasttext else ()), "p50\nms", "MB")
+    for header in headers:  # two-line headers and numbers never cut: the table fits 80 columns
+        table.add_column(header, justify="right", no_wrap=True, min_width=4)
+    for r in results:
         m = r.metrics
         table.add_row(
             escape(r.name),
@@ -79,7 +86,7 @@ def _print_results(report: object, metric: str) -> None:
             number(m.get(f"test_{metric}")),
             number(m.get(f"test_{second}")),
             number(m["train_time_s"], 1),
-            number(m.get("train_time_vs_fasttext"), 2),  # "-": no fastText in this run
+            *((number(m.get("train_time_vs_fasttext"), 2),) if with_fasttext else ()),
             number(m.get("test_latency_p50_ms"), 2),
             number(m.get("size_mb"), 1),
         )
