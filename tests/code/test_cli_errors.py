@@ -8,6 +8,7 @@ and no traceback; the ``--out`` folder, when the command has one, must hold no f
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -329,16 +330,23 @@ def test_serve_on_a_busy_port_fails_before_loading_anything(
 
     checked: list[str] = []
     monkeypatch.setattr(nlpops.tracking, "check_model", checked.append)
-    with socket.socket() as busy:
+    with socket.socket() as busy, socket.socket() as next_one:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
+        with contextlib.suppress(OSError):  # (busy already otherwise)
+            next_one.bind(("127.0.0.1", port + 1))  # the next port busy too: the hint must skip it
         result = runner.invoke(app, ["serve", "--model", str(model_dir), "--port", str(port)])
-    assert result.exit_code == 1 and no_server == [] and checked == []
-    assert result.stderr == (
-        f"error: 127.0.0.1:{port} is in use (another server?); choose another port with --port, "
-        f"e.g. --port {port + 1}\n"
-    )
+        assert result.exit_code == 1 and no_server == [] and checked == []
+        prefix = (
+            f"error: 127.0.0.1:{port} is in use (another server?); "
+            "choose another port with --port, e.g. --port "
+        )
+        assert result.stderr.startswith(prefix)
+        hint = int(result.stderr.removeprefix(prefix))
+        assert hint > port + 1
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", hint))  # the port suggested is free
 
 
 @pytest.mark.parametrize("uri", sorted(WRONG_URIS))

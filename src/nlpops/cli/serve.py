@@ -27,7 +27,7 @@ def check_port(host: str, port: int) -> None:
     """Bind ``host:port`` once, as uvicorn will, so that a busy port fails now, before the model loads.
 
     Raises:
-        OSError: the port is taken, or not ours to take; the message suggests ``--port``.
+        OSError: the port is taken, or not ours to take; the message suggests a free ``--port``.
         UsageError: ``host`` is no address.
     """
     try:
@@ -36,20 +36,36 @@ def check_port(host: str, port: int) -> None:
         )[0]
     except socket.gaierror as exc:
         raise UsageError(f"--host {host}: not an address ({exc.strerror})") from None
+    error = _bind_error(family, kind, proto, address)
+    if error is None:
+        return
+    if error.errno == errno.EADDRINUSE:
+        why = "is in use (another server?)"
+    elif error.errno == errno.EACCES:
+        why = "needs more rights (ports below 1024 are root's)"
+    else:
+        why = f"cannot be used: {error.strerror}"
+    free = next(
+        (
+            p
+            for p in range(max(port + 1, 1024), 65536)[:50]
+            if _bind_error(family, kind, proto, (address[0], p)) is None
+        ),
+        None,
+    )
+    hint = f", e.g. --port {free}" if free is not None else ""
+    raise OSError(f"{host}:{port} {why}; choose another port with --port{hint}") from None
+
+
+def _bind_error(family: int, kind: int, proto: int, address: Any) -> OSError | None:
+    """What binding ``address`` raises (None when it binds), with uvicorn's socket options."""
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is free
         try:
             probe.bind(address)
         except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                why = "is in use (another server?)"
-            elif exc.errno == errno.EACCES:
-                why = "needs more rights (ports below 1024 are root's)"
-            else:
-                why = f"cannot be used: {exc.strerror}"
-            raise OSError(
-                f"{host}:{port} {why}; choose another port with --port, e.g. --port {port + 1}"
-            ) from None
+            return exc
+    return None
 
 
 @contextmanager
