@@ -66,22 +66,29 @@ def test_thirty_days_come_in_day_buckets_with_spike_markers(client: TestClient, 
     assert hourly["bucket"] == "hour" and len(hourly["buckets"]) == 48
 
 
+REFERENCE = [f"I love this movie {i}" for i in range(100)] + [f"I hate this film {i}" for i in range(100)]
+
+
+def drift_settings(settings: Settings, model_dir: Path, tmp_path: Path, tiny_model: Any) -> Settings:
+    """Settings serving a copy of the tiny model whose reference profile is ``REFERENCE``."""
+    folder = tmp_path / "model"
+    shutil.copytree(model_dir, folder)
+    build_profile(tiny_model, REFERENCE, REFERENCE).save(folder)
+    return settings.model_copy(update={"model_uri": str(folder), "drift_interval_s": 0})
+
+
 def test_the_live_drift_check_flags_shifted_texts_and_alerts_once(
     settings: Settings, model_dir: Path, tmp_path: Path, tiny_model: Any
 ) -> None:
-    folder = tmp_path / "model"
-    shutil.copytree(model_dir, folder)
-    reference = [f"I love this movie {i}" for i in range(100)] + [f"I hate this film {i}" for i in range(100)]
-    build_profile(tiny_model, reference, reference).save(folder)
     channel = RecordingChannel()
-    app = create_app(settings.model_copy(update={"model_uri": str(folder), "drift_interval_s": 0}))
+    app = create_app(drift_settings(settings, model_dir, tmp_path, tiny_model))
     with TestClient(app) as client:
         monitor: LiveDriftMonitor = app.state.drift_monitor
         monitor.channels = [channel]
         assert client.get("/v1/drift").json()["drift_detected"] is None
         now = datetime.now(UTC)
-        proba = tiny_model.predict_proba(reference)
-        same = [prediction(now, "neg", text) for text in reference]  # the reference texts themselves
+        proba = tiny_model.predict_proba(REFERENCE)
+        same = [prediction(now, "neg", text) for text in REFERENCE]  # the reference texts themselves
         for row, p in zip(same, proba, strict=True):
             row.probabilities = {"neg": float(p[0]), "pos": float(p[1])}
             row.label = "neg" if p[0] > p[1] else "pos"
@@ -111,19 +118,15 @@ def test_the_live_drift_check_flags_shifted_texts_and_alerts_once(
 def test_the_live_drift_check_reads_only_the_served_versions_predictions(
     settings: Settings, model_dir: Path, tmp_path: Path, tiny_model: Any
 ) -> None:
-    folder = tmp_path / "model"
-    shutil.copytree(model_dir, folder)
-    reference = [f"I love this movie {i}" for i in range(100)] + [f"I hate this film {i}" for i in range(100)]
-    build_profile(tiny_model, reference, reference).save(folder)
-    app = create_app(settings.model_copy(update={"model_uri": str(folder), "drift_interval_s": 0}))
+    app = create_app(drift_settings(settings, model_dir, tmp_path, tiny_model))
     with TestClient(app) as client:
         assert client.get("/health").status_code == 200
         # Version 2 was hot-reloaded a second ago; the newest rows are still version 1's, about
         # other texts and all "neg" with full confidence: they must not count against version 2.
         served = replace(app.state.holder.current, name="models:/tiny@champion", version="2")
         now = datetime.now(UTC)
-        proba = tiny_model.predict_proba(reference)
-        mine = [prediction(now - timedelta(minutes=1), "neg", text) for text in reference]
+        proba = tiny_model.predict_proba(REFERENCE)
+        mine = [prediction(now - timedelta(minutes=1), "neg", text) for text in REFERENCE]
         for row, p in zip(mine, proba, strict=True):
             row.probabilities = {"neg": float(p[0]), "pos": float(p[1])}
             row.label = "neg" if p[0] > p[1] else "pos"
@@ -136,7 +139,7 @@ def test_the_live_drift_check_reads_only_the_served_versions_predictions(
         add(app, mine + before)
         with app.state.store.session_factory() as session:
             report = app.state.drift_monitor.check(session, served)
-        assert report is not None and report.n_current == len(reference) and report.drift_detected is False
+        assert report is not None and report.n_current == len(REFERENCE) and report.drift_detected is False
 
 
 def test_a_model_without_a_profile_gets_no_verdict(client: TestClient, app: FastAPI) -> None:
