@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -63,33 +64,39 @@ def _print_results(report: object, metric: str) -> None:
     from nlpops.train import TrainingReport
 
     assert isinstance(report, TrainingReport)
-    table = Table(title="results (the best is chosen on validation, then scored on test)")
     second = "macro_f1" if metric == "accuracy" else "accuracy"
     if metric in {"roc_auc", "pr_auc"} and report.best.metrics.get("test_positive_f1", float("nan")) >= 0:
         second = "positive_f1"  # binary ranking metric: show F1 of the positive class next to it
     results = sorted(report.results, key=lambda r: -r.metrics.get(f"val_{metric}", float("-inf")))
     with_fasttext = any("train_time_vs_fasttext" in r.metrics for r in results)  # else the column is all "-"
-    table.add_column("model", no_wrap=True)
-    table.add_column("recipe", no_wrap=True)
     short = {"accuracy": "acc", "macro_f1": "macro F1", "positive_f1": "pos. F1"}
     name = short.get(metric, metric)
-    headers = (f"val\n{name}", f"test\n{name}", f"test\n{short[second]}")
-    headers += ("train\ns", *(("vs\nfastText",) if with_fasttext else ()), "p50\nms", "MB")
-    for header in headers:  # two-line headers and numbers never cut: the table fits 80 columns
-        table.add_column(header, justify="right", no_wrap=True, min_width=4)
+    headers = ["model", "recipe", f"val\n{name}", f"test\n{name}", f"test\n{short[second]}", "train\ns"]
+    headers += [*(["vs\nfastText"] if with_fasttext else []), "p50\nms", "MB"]
+    rows = []
     for r in results:
         m = r.metrics
-        table.add_row(
-            escape(r.name),
-            escape(r.recipe or "-"),
-            number(m.get(f"val_{metric}")),
-            number(m.get(f"test_{metric}")),
-            number(m.get(f"test_{second}")),
-            number(m["train_time_s"], 1),
-            *((number(m.get("train_time_vs_fasttext"), 2),) if with_fasttext else ()),
-            number(m.get("test_latency_p50_ms"), 2),
-            number(m.get("size_mb"), 1),
+        rows.append(
+            [
+                escape(r.name),
+                escape(r.recipe or "-"),
+                number(m.get(f"val_{metric}")),
+                number(m.get(f"test_{metric}")),
+                number(m.get(f"test_{second}")),
+                number(m["train_time_s"], 1),
+                *([number(m.get("train_time_vs_fasttext"), 2)] if with_fasttext else []),
+                number(m.get("test_latency_p50_ms"), 2),
+                number(m.get("size_mb"), 1),
+            ]
         )
+    # Two-line headers, no vertical rules, one space of padding between columns: the table fits an
+    # 80-column terminal without cutting names or numbers (rich would otherwise shrink every column).
+    title = "results (the best is chosen on validation, then scored on test)"
+    table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True)
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="left" if i < 2 else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
     best, p = report.best, report.promotion
     val, test = (number(best.metrics.get(f"{split}_{metric}")) for split in ("val", "test"))
