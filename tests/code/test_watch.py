@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from nlpops.cli import app
 from nlpops.data import data_dir
+from nlpops.errors import DataError
 from nlpops.models import build_model
 from nlpops.watch import (
     Spike,
@@ -25,7 +26,7 @@ from nlpops.watch import (
     top_terms,
 )
 from nlpops.watch.detect import term_ids
-from nlpops.watch.pipeline import score_local
+from nlpops.watch.pipeline import EARLY_CHECK_POSTS, score_local
 
 AIRLINE = "twitter_us_airline_sentiment_tweets.csv.gz"  # in the data folder (NLPOPS_DATA_DIR)
 START = pd.Timestamp("2024-03-01", tz="UTC")
@@ -290,3 +291,14 @@ def test_posts_whose_time_does_not_parse_are_counted_and_warned_of(
     assert cli.stderr == (
         f"warning: 3 of {len(posts):,} posts left out: their 'created' is not a time (e.g. 'yesterday')\n"
     )
+
+
+def test_a_wrong_time_column_stops_at_the_first_chunk(tmp_path: Path, model_dir: str) -> None:
+    """A million posts with a wrong ``--time-col`` fail after one chunk, not after scoring them all."""
+    path = tmp_path / "tweets.csv"
+    pd.read_csv(data_dir() / AIRLINE, nrows=3 * EARLY_CHECK_POSTS).to_csv(path, index=False)
+    chunks: list[int] = []
+    spec = WatchSpec(time_col="airline")
+    with pytest.raises(DataError, match=f"none of the {EARLY_CHECK_POSTS:,} values of column 'airline'"):
+        score_local(model_dir, path, spec, chunksize=EARLY_CHECK_POSTS, on_chunk=chunks.append)
+    assert chunks == [EARLY_CHECK_POSTS]

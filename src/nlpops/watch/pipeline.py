@@ -23,6 +23,9 @@ from nlpops.watch.spark import spark_watch
 
 Engine = Literal["local", "spark"]  # where posts are scored and counted: this process, or Spark
 
+# Read this many posts without one time that parses, and the time column is taken for a wrong one.
+EARLY_CHECK_POSTS = 1_000
+
 
 def score_local(
     model_uri: str,
@@ -39,7 +42,8 @@ def score_local(
     Posts whose time does not parse are left out and counted in ``untimed``.
 
     Raises:
-        DataError: no post has a time that parses (``--time-col`` names another column).
+        DataError: no post has a time that parses (``--time-col`` names another column): as soon as
+            ``EARLY_CHECK_POSTS`` posts have been read without one, not after the whole file.
     """
     from nlpops.tracking import load_estimator
 
@@ -51,6 +55,8 @@ def score_local(
         left_out.add(chunk.untimed)
         if on_chunk is not None:
             on_chunk(chunk.untimed.total)
+        if left_out.total >= EARLY_CHECK_POSTS:  # a wrong --time-col shows in the first chunk: stop there
+            left_out.check(path, spec.time_col)
     left_out.check(path, spec.time_col)
     if not parts:
         raise DataError(f"{path}: no posts")
