@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(16 * 1024, ge=1024, description="Largest request line + headers (431).")
     header_timeout_s: float = Field(10.0, gt=0, description="Time a client has to send its headers.")
     explain_workers: int = Field(1, ge=1, description="Explanations computed at once.")
+    explain_processes: bool = Field(
+        True,
+        description="Compute explanations in worker processes (each loads the model once), so their CPU "
+        "work never holds the serving process's interpreter lock; false: threads, no second copy in memory.",
+    )
     explain_queue: int = Field(4, ge=0, description="Explanations waiting; past it, 429 + Retry-After.")
     admin_failures_per_min: int = Field(
         5, ge=1, description="Wrong admin keys a client may send per minute before 429."

@@ -256,3 +256,40 @@ def test_half_sent_requests_are_closed_after_the_header_timeout(live: LiveServer
     assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - start < 3
     start = time.monotonic()
     assert _raw(live.port, b"") == b"" and time.monotonic() - start < 3  # an idle connection too
+
+
+def _workers_of(pid: int) -> set[int]:
+    """The explanation worker processes ``pid`` started (read from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and b"spawn_main" in cmdline:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_explanation_worker_exits_with_a_killed_server(model_dir: Path, tmp_path: Path) -> None:
+    server = LiveServer(f"sqlite:///{tmp_path / 'kill.db'}", model_dir, tmp_path, cli=True).start()
+    try:
+        answer = httpx.post(f"{server.base}/v1/explain", json={"text": "I love it"}, timeout=30)
+        assert answer.status_code == 200
+        assert server.proc is not None
+        workers = _workers_of(server.proc.pid)
+        assert workers, "the explanation ran in no worker process"
+    finally:
+        server.kill()
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers), "a worker outlived the server's kill -9"

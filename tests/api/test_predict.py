@@ -12,9 +12,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from nlpops.serve.app import create_app
 from nlpops.serve.db import Prediction, Store
 from nlpops.serve.spool import Spool
 from nlpops.serve.writer import PredictionWriter
+from nlpops.settings import Settings
 
 
 def _rows(app: FastAPI) -> list[Prediction]:
@@ -117,6 +119,35 @@ def test_explain_names_the_words(client: TestClient) -> None:
     assert {w["word"] for w in body["weights"]} <= {"I", "love", "this", "great", "movie"}
     assert "love" in body["supporting"] and "great" in body["supporting"]
     assert not set(body["supporting"]) & set(body["opposing"])
+
+
+def test_explanations_run_in_a_worker_process_and_match_a_threads(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker loads the served model from its folder; LIME is seeded, so the weights are the same."""
+    import nlpops.serve.routes.predict as route
+
+    body = {"text": "I love this great movie"}
+    thread_explain = route.explain_text
+    monkeypatch.setattr(route, "explain_text", None)  # this process cannot explain: only a worker can
+    with TestClient(create_app(settings)) as client:
+        in_worker = client.post("/v1/explain", json=body)
+    monkeypatch.setattr(route, "explain_text", thread_explain)
+    with TestClient(create_app(settings.model_copy(update={"explain_processes": False}))) as client:
+        in_thread = client.post("/v1/explain", json=body)
+    assert in_worker.status_code == in_thread.status_code == 200
+    assert in_worker.json()["weights"] == in_thread.json()["weights"] and in_worker.json()["label"] == "pos"
+
+
+def test_a_worker_reloads_when_the_served_version_changes(model_dir: Path, tmp_path: Path) -> None:
+    from nlpops.models import build_model
+    from nlpops.serve import explain
+
+    other = build_model("tfidf_lr").fit(["awful day", "great day"] * 5, ["neg", "pos"] * 5)
+    other_dir = other.save(tmp_path / "other")
+    assert explain.load_saved(str(model_dir), "v1") is explain.load_saved(str(model_dir), "v1")  # loaded once
+    label, _, _ = explain.explain_saved(str(other_dir), "v2", "great", 50)
+    assert label == "pos" and list(explain._WORKER_MODEL) == [(str(other_dir), "v2")]  # one model at a time
 
 
 def test_explain_without_words_has_no_weights(client: TestClient) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 
-from nlpops.models.base import TextClassifier, predicted_labels
+from nlpops.models.base import TextClassifier, load_model_dir, predicted_labels
+from nlpops.tracking import LoadedModel
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -42,6 +44,43 @@ def explain_text(
     )
     weights = [(str(w), float(v)) for w, v in explanation.as_list(label=idx)]
     return classes[idx], probabilities, weights
+
+
+# In an explanation worker process: the model it explains with, by (folder, version key); one at a time.
+_WORKER_MODEL: dict[tuple[str, str], TextClassifier] = {}
+
+
+def saved_ref(loaded: LoadedModel) -> tuple[str, str] | None:
+    """Where a worker process finds the served model: its folder, and a key that a reload changes;
+    None for a model held only in memory."""
+    if loaded.folder is None or not Path(loaded.folder).is_dir():
+        return None
+    return str(loaded.folder), f"{loaded.uri}|{loaded.version}|{loaded.run_id}"
+
+
+def load_saved(folder: str, key: str) -> TextClassifier:
+    """The model saved in ``folder``, loaded once per ``(folder, key)`` in this (worker) process.
+
+    A hot reload changes ``key`` (the served version), so the next call loads the new model and
+    drops the old one.
+    """
+    model = _WORKER_MODEL.get((folder, key))
+    if model is None:
+        _WORKER_MODEL.clear()
+        model = _WORKER_MODEL[(folder, key)] = load_model_dir(Path(folder))
+    return model
+
+
+def warm_saved(folder: str, key: str) -> None:
+    """Load the model a worker process will explain with, before the first explanation needs it."""
+    load_saved(folder, key)
+
+
+def explain_saved(
+    folder: str, key: str, text: str, num_samples: int
+) -> tuple[str, dict[str, float], list[tuple[str, float]]]:
+    """:func:`explain_text` with the model saved in ``folder``, for a worker process."""
+    return explain_text(load_saved(folder, key), text, num_samples)
 
 
 def occlusion_explain(

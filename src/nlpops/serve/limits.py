@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import multiprocessing
+import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,16 +109,21 @@ class BoundedPool:
     """At most ``workers`` calls at once and ``queue`` waiting; past that :meth:`run` raises
     ``BusyError`` at once rather than queueing without end.
 
+    A call runs in a thread, or in a worker process when :meth:`run` is asked to isolate it: CPU-bound
+    Python in a thread holds the interpreter lock that the event loop needs for every request, so
+    ``/health`` and predictions wait on it; a process shares no lock with them.
+
     Args:
-        workers: threads running calls.
-        queue: calls that may wait for a thread.
+        workers: threads (and worker processes) running calls.
+        queue: calls that may wait for one.
         name: for the threads and the message.
     """
 
     def __init__(self, workers: int, queue: int, name: str) -> None:
+        self.workers = workers
         self.capacity = workers + queue
         self.name = name
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"nlpops-{name}")
+        self._threads = ThreadPoolExecutor(workers, thread_name_prefix=f"nlpops-{name}")
         self._taken = 0
         self._lock = threading.Lock()
         self._recent_s: deque[float] = deque(maxlen=20)  # durations of the last calls
@@ -125,28 +132,72 @@ class BoundedPool:
         """A guess of when a place frees up: the mean duration of recent calls (at least 1 s)."""
         return max(1.0, sum(self._recent_s) / len(self._recent_s)) if self._recent_s else 1.0
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, fn: Callable[..., T], *args: Any, isolate: bool = False) -> T:
+        """``fn(*args)`` in a thread, or in a worker process with ``isolate`` (then ``fn`` and its
+        arguments must pickle: a module-level function and plain values).
+
+        Raises:
+            BusyError: ``workers`` calls run and ``queue`` wait already.
+        """
         with self._lock:
             if self._taken >= self.capacity:
                 raise BusyError(
                     f"too many {self.name} requests at once; retry in a moment", self.retry_after_s()
                 )
             self._taken += 1
+        start = time.perf_counter()
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, self._timed, fn, args)
+            executor = worker_processes(self.workers) if isolate else self._threads
+            return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
         finally:
+            self._recent_s.append(time.perf_counter() - start)
             with self._lock:
                 self._taken -= 1
 
-    def _timed(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        start = time.perf_counter()
-        try:
-            return fn(*args)
-        finally:
-            self._recent_s.append(time.perf_counter() - start)
+    def warm(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Start ``fn(*args)`` in a worker process and return at once (to load a model before the
+        first call needs it)."""
+        worker_processes(self.workers).submit(fn, *args)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+
+_WORKER_PROCESSES: dict[int, ProcessPoolExecutor] = {}
+_WORKER_PROCESSES_LOCK = threading.Lock()
+
+
+def worker_processes(workers: int) -> ProcessPoolExecutor:
+    """The pool of ``workers`` worker processes, started once and kept for the life of this process.
+
+    Starting a worker (a new interpreter importing nlpops) takes about a second, so every app of this
+    process shares it: a server runs one app, and a pool started per app would be restarted by each.
+    Workers are spawned, not forked: the server has threads (writer, batcher) whose locks a fork
+    would copy in whatever state they were. They exit with this process, however it ends.
+    """
+    with _WORKER_PROCESSES_LOCK:
+        pool = _WORKER_PROCESSES.get(workers)
+        if pool is None:
+            context = multiprocessing.get_context("spawn")
+            pool = _WORKER_PROCESSES[workers] = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=exit_with_parent, initargs=(os.getpid(),)
+            )
+        return pool
+
+
+def exit_with_parent(parent_pid: int, every_s: float = 0.5) -> None:
+    """In a worker process: exit as soon as ``parent_pid`` is gone, however it ended.
+
+    A worker waits on a queue whose write end it also holds, so it never sees the server die: after a
+    ``kill -9`` (or any exit that skips the pool's shutdown) it would live on, holding its model.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(every_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="nlpops-exit-with-parent", daemon=True).start()
 
 
 class FailureLimiter:

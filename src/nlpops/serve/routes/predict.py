@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from nlpops.models.base import predicted_labels
 from nlpops.serve.db import new_id, utcnow
 from nlpops.serve.deps import ModelDep, Serving, ServingDep, SettingsDep
-from nlpops.serve.explain import explain_text, occlusion_explain
+from nlpops.serve.explain import explain_saved, explain_text, occlusion_explain, saved_ref
 from nlpops.serve.limits import BoundedPool
 from nlpops.serve.schemas import (
     ExplainRequest,
@@ -184,13 +184,21 @@ async def explain(
     """Explain the predicted label with LIME: word weights, words for and against it.
 
     Explanations run in a small pool of their own (``explain_workers``, ``explain_queue``): when it
-    is full the answer is 429 with ``Retry-After``, and predictions and ``/health`` stay fast."""
+    is full the answer is 429 with ``Retry-After``, and predictions and ``/health`` stay fast. With
+    ``explain_processes`` (the default) they run in worker processes that load the served model from
+    its folder, so their CPU work does not hold this process's interpreter lock either."""
     check_sizes([body.text], settings)
     start = time.perf_counter()
     pool: BoundedPool = request.app.state.explain_pool
-    label, probabilities, weights = await pool.run(
-        explain_text, loaded.model, body.text, settings.explain_samples
-    )
+    ref = saved_ref(loaded) if settings.explain_processes else None
+    if ref is not None:
+        label, probabilities, weights = await pool.run(
+            explain_saved, *ref, body.text, settings.explain_samples, isolate=True
+        )
+    else:  # threads asked for, or a model held only in memory
+        label, probabilities, weights = await pool.run(
+            explain_text, loaded.model, body.text, settings.explain_samples
+        )
     return ExplainResponse(
         label=label,
         probabilities=probabilities,
