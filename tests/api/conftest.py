@@ -40,6 +40,7 @@ def settings(tmp_path: Path, model_dir: Path) -> Settings:
         max_text_chars=200,
         max_batch=4,
         explain_samples=200,
+        explain_processes=False,  # a worker process per app costs a second; test_predict covers them
     )
 
 

@@ -130,7 +130,7 @@ def test_explanations_run_in_a_worker_process_and_match_a_threads(
     body = {"text": "I love this great movie"}
     thread_explain = route.explain_text
     monkeypatch.setattr(route, "explain_text", None)  # this process cannot explain: only a worker can
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings.model_copy(update={"explain_processes": True}))) as client:
         in_worker = client.post("/v1/explain", json=body)
     monkeypatch.setattr(route, "explain_text", thread_explain)
     with TestClient(create_app(settings.model_copy(update={"explain_processes": False}))) as client:

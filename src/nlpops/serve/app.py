@@ -95,7 +95,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await poller
     await app.state.batcher.close()
-    app.state.explain_pool.close()
+    await asyncio.to_thread(app.state.explain_pool.close)  # a running explanation ends first
     app.state.database.close()
     # What the database has not taken yet stays in the spool for the next start.
     await asyncio.to_thread(writer.close, 5.0)

@@ -124,6 +124,7 @@ class BoundedPool:
         self.capacity = workers + queue
         self.name = name
         self._threads = ThreadPoolExecutor(workers, thread_name_prefix=f"nlpops-{name}")
+        self._processes: ProcessPoolExecutor | None = None  # started by the first isolated call
         self._taken = 0
         self._lock = threading.Lock()
         self._recent_s: deque[float] = deque(maxlen=20)  # durations of the last calls
@@ -147,7 +148,7 @@ class BoundedPool:
             self._taken += 1
         start = time.perf_counter()
         try:
-            executor = worker_processes(self.workers) if isolate else self._threads
+            executor = self._worker_processes() if isolate else self._threads
             return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
         finally:
             self._recent_s.append(time.perf_counter() - start)
@@ -157,32 +158,26 @@ class BoundedPool:
     def warm(self, fn: Callable[..., Any], *args: Any) -> None:
         """Start ``fn(*args)`` in a worker process and return at once (to load a model before the
         first call needs it)."""
-        worker_processes(self.workers).submit(fn, *args)
+        self._worker_processes().submit(fn, *args)
+
+    def _worker_processes(self) -> ProcessPoolExecutor:
+        # Spawned, not forked: the server has threads (writer, batcher) whose locks a fork would copy
+        # in whatever state they were.
+        with self._lock:
+            if self._processes is None:
+                self._processes = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
+            return self._processes
 
     def close(self) -> None:
+        """Stop the threads and the worker processes (a call under way finishes first)."""
         self._threads.shutdown(wait=False, cancel_futures=True)
-
-
-_WORKER_PROCESSES: dict[int, ProcessPoolExecutor] = {}
-_WORKER_PROCESSES_LOCK = threading.Lock()
-
-
-def worker_processes(workers: int) -> ProcessPoolExecutor:
-    """The pool of ``workers`` worker processes, started once and kept for the life of this process.
-
-    Starting a worker (a new interpreter importing nlpops) takes about a second, so every app of this
-    process shares it: a server runs one app, and a pool started per app would be restarted by each.
-    Workers are spawned, not forked: the server has threads (writer, batcher) whose locks a fork
-    would copy in whatever state they were. They exit with this process, however it ends.
-    """
-    with _WORKER_PROCESSES_LOCK:
-        pool = _WORKER_PROCESSES.get(workers)
-        if pool is None:
-            context = multiprocessing.get_context("spawn")
-            pool = _WORKER_PROCESSES[workers] = ProcessPoolExecutor(
-                workers, mp_context=context, initializer=exit_with_parent, initargs=(os.getpid(),)
-            )
-        return pool
+        if self._processes is not None:
+            self._processes.shutdown(wait=True, cancel_futures=True)
 
 
 def exit_with_parent(parent_pid: int, every_s: float = 0.5) -> None:
