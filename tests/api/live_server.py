@@ -49,6 +49,9 @@ class LiveServer:
             "NLPOPS_SPIKE_INTERVAL_S": "0",
             "NLPOPS_MODEL_CACHE_DIR": str(workdir / "cache"),
             "NLPOPS_SPOOL_DIR": str(workdir / "spool"),
+            # Explanations in threads: a worker process costs each start ~3 s of CPU; the tests of
+            # the workers (test_hardening) and the browser tests' server use them.
+            "NLPOPS_EXPLAIN_PROCESSES": "false",
             "PYTHONPATH": os.pathsep.join([str(API_DIR), os.environ.get("PYTHONPATH", "")]),
             **(env or {}),
         }

@@ -168,6 +168,7 @@ def live(model_dir: Path, tmp_path: Path) -> Iterator[LiveServer]:
         "NLPOPS_EXPLAIN_SAMPLES": "3000",  # a slow explanation: ~0.1 s and more
         "NLPOPS_HEADER_TIMEOUT_S": "1",
         "NLPOPS_MAX_HEADER_BYTES": "8192",
+        "NLPOPS_EXPLAIN_PROCESSES": "true",
     }
     server = LiveServer(f"sqlite:///{tmp_path / 'live.db'}", model_dir, tmp_path, env=env, cli=True).start()
     try:
@@ -280,7 +281,8 @@ def _alive(pid: int) -> bool:
 
 
 def test_the_explanation_worker_exits_with_a_killed_server(model_dir: Path, tmp_path: Path) -> None:
-    server = LiveServer(f"sqlite:///{tmp_path / 'kill.db'}", model_dir, tmp_path, cli=True).start()
+    env = {"NLPOPS_EXPLAIN_PROCESSES": "true"}
+    server = LiveServer(f"sqlite:///{tmp_path / 'kill.db'}", model_dir, tmp_path, env=env, cli=True).start()
     try:
         answer = httpx.post(f"{server.base}/v1/explain", json={"text": "I love it"}, timeout=30)
         assert answer.status_code == 200
