@@ -150,6 +150,23 @@ def test_a_worker_reloads_when_the_served_version_changes(model_dir: Path, tmp_p
     assert label == "pos" and list(explain._WORKER_MODEL) == [(str(other_dir), "v2")]  # one model at a time
 
 
+def test_the_worker_key_changes_when_the_served_folder_is_saved_again(tmp_path: Path) -> None:
+    """An admin reload of a folder saved again (same URI, no version) must not keep the old model in
+    the worker."""
+    from nlpops.models import build_model
+    from nlpops.serve.explain import worker_ref
+    from nlpops.tracking import load_estimator
+
+    texts, labels = ["awful day", "great day"] * 5, ["neg", "pos"] * 5
+    folder = build_model("tfidf_lr").fit(texts, labels).save(tmp_path / "served")
+    before = worker_ref(load_estimator(str(folder)), processes=True)
+    time.sleep(0.01)
+    build_model("tfidf_lr", {"C": 3.0}).fit(texts, labels).save(folder)
+    after = worker_ref(load_estimator(str(folder)), processes=True)
+    assert before is not None and after is not None and before[0] == after[0] and before[1] != after[1]
+    assert worker_ref(load_estimator(str(folder)), processes=False) is None
+
+
 def test_explain_without_words_has_no_weights(client: TestClient) -> None:
     response = client.post("/v1/explain", json={"text": "!!! ???"})
     assert response.status_code == 200

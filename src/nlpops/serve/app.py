@@ -26,7 +26,7 @@ from nlpops.serve.dbcall import DATABASE_DOWN, DatabaseCalls, DatabaseUnavailabl
 from nlpops.serve.drift_monitor import LiveDriftMonitor
 from nlpops.serve.drift_monitor import monitor_forever as drift_monitor_forever
 from nlpops.serve.errors import invalid_request
-from nlpops.serve.explain import saved_ref, warm_saved
+from nlpops.serve.explain import warm_saved, worker_ref
 from nlpops.serve.fastpath import PredictFastPath
 from nlpops.serve.limits import (
     BodyLimitMiddleware,
@@ -62,7 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.metrics.watch_writer(writer)
     if holder.current is None:
         await asyncio.to_thread(holder.load_initial)
-    ref = saved_ref(holder.current) if settings.explain_processes and holder.current else None
+    ref = worker_ref(holder.current, settings.explain_processes)
     if ref is not None:
         app.state.explain_pool.warm(warm_saved, *ref)  # the first explanation then finds it loaded
     if app.state.skills.current is None:

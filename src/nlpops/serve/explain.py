@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlpops.models.base import TextClassifier, load_model_dir, predicted_labels
+from nlpops.models.base import META_FILE, TextClassifier, load_model_dir, predicted_labels
 from nlpops.tracking import LoadedModel
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -50,12 +50,16 @@ def explain_text(
 _WORKER_MODEL: dict[tuple[str, str], TextClassifier] = {}
 
 
-def saved_ref(loaded: LoadedModel) -> tuple[str, str] | None:
-    """Where a worker process finds the served model: its folder, and a key that a reload changes;
-    None for a model held only in memory."""
-    if loaded.folder is None or not Path(loaded.folder).is_dir():
+def worker_ref(loaded: LoadedModel | None, processes: bool) -> tuple[str, str] | None:
+    """Where a worker process finds the served model: its folder, and a key that changes whenever
+    the model does (a new version, or the folder saved again and reloaded); None when explanations
+    run in threads (``processes`` false) or the model is held only in memory."""
+    if not processes or loaded is None or loaded.folder is None:
         return None
-    return str(loaded.folder), f"{loaded.uri}|{loaded.version}|{loaded.run_id}"
+    meta = Path(loaded.folder) / META_FILE
+    if not meta.is_file():
+        return None
+    return str(loaded.folder), f"{loaded.uri}|{loaded.version}|{loaded.run_id}|{meta.stat().st_mtime_ns}"
 
 
 def load_saved(folder: str, key: str) -> TextClassifier:

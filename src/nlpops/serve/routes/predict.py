@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from nlpops.models.base import predicted_labels
 from nlpops.serve.db import new_id, utcnow
 from nlpops.serve.deps import ModelDep, Serving, ServingDep, SettingsDep
-from nlpops.serve.explain import explain_saved, explain_text, occlusion_explain, saved_ref
+from nlpops.serve.explain import explain_saved, explain_text, occlusion_explain, worker_ref
 from nlpops.serve.limits import BoundedPool
 from nlpops.serve.schemas import (
     ExplainRequest,
@@ -190,7 +190,7 @@ async def explain(
     check_sizes([body.text], settings)
     start = time.perf_counter()
     pool: BoundedPool = request.app.state.explain_pool
-    ref = saved_ref(loaded) if settings.explain_processes else None
+    ref = worker_ref(loaded, settings.explain_processes)
     if ref is not None:
         label, probabilities, weights = await pool.run(
             explain_saved, *ref, body.text, settings.explain_samples, isolate=True
